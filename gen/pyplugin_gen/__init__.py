@@ -1,0 +1,1 @@
+"""pyplugin-gen: nbdkit plugins compiled from Python scripts."""

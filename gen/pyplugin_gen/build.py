@@ -1,0 +1,124 @@
+"""Compile the script to bytecode, and the rendered C to a plugin.
+
+Everything written goes to a temporary file first and is renamed into
+place, so a failure never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+
+from . import buildconfig
+from .script import Script
+
+# Run by the same interpreter in a child with a fixed hash seed: the order
+# of frozenset constants in the bytecode follows string hashes.  Marshal
+# format 2 has no back-references, whose presence depends on reference
+# counts (CPython issue "marshal output is not deterministic"), so the
+# bytes depend only on the source and the Python version.
+_COMPILE = """
+import importlib.util, marshal, sys
+source = sys.stdin.buffer.read()
+code = compile(source, sys.argv[1], "exec", dont_inherit=True, optimize=0)
+sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER)
+sys.stdout.buffer.write(marshal.dumps(code, 2))
+"""
+
+
+class BuildError(Exception):
+    """A failure outside the script: toolchain, Python mismatch, I/O."""
+
+
+@dataclass(frozen=True)
+class Bytecode:
+    code: bytes
+    magic: int  # as PyImport_GetMagicNumber() returns it
+    python_version: str
+
+
+def python_version() -> str:
+    return "%d.%d" % sys.version_info[:2]
+
+
+def compile_script(script: Script) -> Bytecode:
+    """The marshalled code object of the script, for this Python."""
+    version = python_version()
+    if version != buildconfig.PYTHON_VERSION:
+        raise BuildError(
+            f"the generator runs on Python {version} but plugins link "
+            f"libpython {buildconfig.PYTHON_VERSION}; the embedded bytecode "
+            "must come from the same version (reconfigure with "
+            f"PYTHON=python{buildconfig.PYTHON_VERSION})")
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    proc = subprocess.run(
+        [sys.executable, "-S", "-s", "-c", _COMPILE, script.filename],
+        input=script.source, capture_output=True, env=env)
+    if proc.returncode != 0:
+        raise BuildError("compiling the script to bytecode failed:\n"
+                         + proc.stderr.decode(errors="replace"))
+    magic = int.from_bytes(proc.stdout[:4], "little")
+    return Bytecode(proc.stdout[4:], magic, version)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pyplugin-gen-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def compiler_command(source: str, output: str, build_dir: str) -> list[str]:
+    """The cc command line; CC and CFLAGS from the environment win."""
+    cc = os.environ.get("CC") or buildconfig.CC
+    cflags = os.environ.get("CFLAGS")
+    if cflags is None:
+        cflags = buildconfig.CFLAGS
+    return [
+        *shlex.split(cc), "-std=gnu11", "-shared", "-fPIC",
+        "-fvisibility=hidden", "-Wall", "-Wextra",
+        *shlex.split(cflags),
+        # Reproducible: no build directory in the output.
+        f"-ffile-prefix-map={build_dir}=.",
+        "-I", buildconfig.RUNTIME_INCLUDE_DIR,
+        *shlex.split(buildconfig.PYTHON_CFLAGS),
+        *shlex.split(buildconfig.NBDKIT_CFLAGS),
+        "-o", output, source, buildconfig.RUNTIME_LIB,
+        *shlex.split(buildconfig.PYTHON_LIBS),
+    ]
+
+
+def compile_plugin(c_source: str, output: str, name: str,
+                   verbose: bool = False) -> None:
+    """Compile the C source into the plugin at output."""
+    directory = os.path.dirname(os.path.abspath(output))
+    with tempfile.TemporaryDirectory(prefix="pyplugin-gen-") as build_dir:
+        source = os.path.join(build_dir, f"{name}-plugin.c")
+        with open(source, "w", encoding="utf-8") as f:
+            f.write(c_source)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pyplugin-gen-",
+                                   suffix=".so")
+        os.close(fd)
+        try:
+            command = compiler_command(source, tmp, build_dir)
+            if verbose:
+                print(shlex.join(command), file=sys.stderr)
+            proc = subprocess.run(command, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise BuildError("the C compiler failed:\n" + proc.stderr)
+            os.chmod(tmp, 0o755)
+            os.replace(tmp, output)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise

@@ -1,0 +1,330 @@
+"""The callback table: the one description of every nbdkit callback.
+
+Each entry says, once, what nbdkit's C plugin API calls (the C signature of
+the field in ``struct nbdkit_plugin`` at NBDKIT_API_VERSION 2), what the
+Python script is called with in each dialect, how the result is converted,
+and what happens when the script leaves the callback out.  The template,
+the checks, the docs and the tests all read this table.
+
+The ``PyObject_CallFunction`` format string of each call is derived here
+from the Python parameter names (see ``PY_ARGS``), so it cannot drift from
+the signature it serves.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Dialect(enum.Enum):
+    """How a script talks to nbdkit; see SPEC's dialect table."""
+
+    API1 = "api1"
+    SEED = "seed"
+    RELEASED = "released"
+
+    @property
+    def api_version(self) -> int:
+        return 1 if self is Dialect.API1 else 2
+
+    @property
+    def declaration(self) -> str:
+        """How a script declares this dialect, for messages."""
+        return {
+            Dialect.API1: "API 1 (no API declaration)",
+            Dialect.SEED: "API 2 (def api_version(): return 2)",
+            Dialect.RELEASED: "API 2 (API_VERSION = 2)",
+        }[self]
+
+
+class Result(enum.Enum):
+    """How the Python return value becomes the C return value.
+
+    Each kind names one conversion function in runtime/convert.c.
+    """
+
+    NONE = "none"  # ignored; only the exception matters
+    HANDLE = "handle"  # any object, kept as the connection handle
+    BOOL = "bool"  # Python truthiness (nbdkit python wrongly uses `is True`)
+    FUA = "fua"  # nbdkit.FUA_NONE .. FUA_NATIVE
+    CACHE = "cache"  # nbdkit.CACHE_NONE .. CACHE_NATIVE
+    THREAD_MODEL = "thread_model"  # nbdkit.THREAD_MODEL_*
+    SIZE = "size"  # non-negative integer fitting int64_t
+    BUFFER = "buffer"  # buffer protocol, at least count bytes, copied to buf
+    STRING = "string"  # str, returned to nbdkit interned
+    EXPORTS = "exports"  # iterable of names or (name, description)
+    EXTENTS = "extents"  # iterable of (offset, length, type)
+    BLOCK_SIZE = "block_size"  # (minimum, preferred, maximum)
+    ZERO = "zero"  # as NONE, but set_error(EOPNOTSUPP) falls back to pwrite
+
+
+# Result kinds that fill in C parameters rather than return a value.
+RESULT_PARAMS: dict[Result, tuple[str, ...]] = {
+    Result.BUFFER: ("buf", "count"),
+    Result.EXPORTS: ("exports",),
+    Result.EXTENTS: ("extents",),
+    Result.BLOCK_SIZE: ("minimum", "preferred", "maximum"),
+}
+
+
+@dataclass(frozen=True)
+class PyArg:
+    """How one Python parameter is passed: format unit and C expression."""
+
+    unit: str
+    expr: str
+
+
+# Python parameter name -> how the C wrapper passes it.  `buf` is special:
+# it becomes a memoryview on nbdkit's buffer, writable when the C parameter
+# is `void *` and read-only when it is `const void *` (see Callback.view).
+PY_ARGS: dict[str, PyArg] = {
+    "h": PyArg("O", "h"),
+    "key": PyArg("s", "key"),
+    "value": PyArg("s", "value"),
+    "readonly": PyArg("O", "pyp_bool (readonly)"),
+    "is_tls": PyArg("O", "pyp_bool (is_tls)"),
+    "count": PyArg("I", "count"),
+    "offset": PyArg("K", "offset"),
+    "flags": PyArg("I", "flags"),
+    "may_trim": PyArg("O", "pyp_bool (flags & NBDKIT_FLAG_MAY_TRIM)"),
+    "buf": PyArg("O", "view"),
+}
+
+
+@dataclass(frozen=True)
+class CParam:
+    type: str
+    name: str
+
+    def declaration(self) -> str:
+        sep = "" if self.type.endswith("*") else " "
+        return f"{self.type}{sep}{self.name}"
+
+
+@dataclass(frozen=True)
+class Callback:
+    """One row of the table."""
+
+    name: str
+    c_return: str
+    c_params: tuple[CParam, ...]
+    # Python parameters in each dialect; one tuple when all dialects agree.
+    py_params: dict[Dialect, tuple[str, ...]]
+    result: dict[Dialect, Result]
+    required: bool = False
+    # What nbdkit (and so `nbdkit python`) does when the script omits it.
+    default: str = ""
+    # The wrapper is registered even when the script omits the callback,
+    # because the runtime has work to do there (see the template).
+    always: bool = False
+    summary: str = ""
+
+    def params(self, dialect: Dialect) -> tuple[str, ...]:
+        return self.py_params[dialect]
+
+    def call_args(self, dialect: Dialect) -> tuple[PyArg, ...]:
+        return tuple(PY_ARGS[p] for p in self.params(dialect))
+
+    def format(self, dialect: Dialect) -> str:
+        """The PyObject_CallFunction format string for this dialect."""
+        return "".join(a.unit for a in self.call_args(dialect))
+
+    def view(self, dialect: Dialect) -> str | None:
+        """'write' or 'read' if `buf` is passed as a memoryview, else None."""
+        if "buf" not in self.params(dialect):
+            return None
+        buf = next(p for p in self.c_params if p.name == "buf")
+        return "read" if buf.type.startswith("const") else "write"
+
+    def has_handle(self) -> bool:
+        return any(p.name == "handle" for p in self.c_params)
+
+    def c_param_list(self) -> str:
+        return ", ".join(p.declaration() for p in self.c_params) or "void"
+
+    def c_signature(self) -> str:
+        return f"{self.c_return} (*{self.name}) ({self.c_param_list()})"
+
+    def result_params(self, dialect: Dialect) -> tuple[str, ...]:
+        """C parameters the result conversion writes to."""
+        return RESULT_PARAMS.get(self.result[dialect], ())
+
+    def python_signature(self, dialect: Dialect) -> str:
+        return f"{self.name}({', '.join(self.params(dialect))})"
+
+
+def _all(params: tuple[str, ...]) -> dict[Dialect, tuple[str, ...]]:
+    return {d: params for d in Dialect}
+
+
+def _same(result: Result) -> dict[Dialect, Result]:
+    return {d: result for d in Dialect}
+
+
+def _p(*pairs: str) -> tuple[CParam, ...]:
+    """C parameters written as "type name" strings, split on the last space
+    or star so that pointer types stay whole."""
+    out = []
+    for pair in pairs:
+        cut = max(pair.rfind(" "), pair.rfind("*")) + 1
+        out.append(CParam(pair[:cut].strip(), pair[cut:]))
+    return tuple(out)
+
+
+NO_ARGS = _all(())
+HANDLE = _all(("h",))
+HANDLE_C = _p("void *handle")
+
+
+def _can(name: str, default: str, result: Result = Result.BOOL) -> Callback:
+    return Callback(
+        name, "int", HANDLE_C, HANDLE, _same(result), default=default,
+        summary=f"answers {name} during negotiation",
+    )
+
+
+def _data(name: str, api1: tuple[str, ...], api2: tuple[str, ...],
+          c_params: tuple[CParam, ...], result: Result, default: str,
+          summary: str, seed: tuple[str, ...] | None = None,
+          results: dict[Dialect, Result] | None = None,
+          required: bool = False) -> Callback:
+    return Callback(
+        name, "int", c_params,
+        {Dialect.API1: api1, Dialect.SEED: seed or api2,
+         Dialect.RELEASED: api2},
+        results or _same(result), required=required, default=default,
+        summary=summary,
+    )
+
+
+COUNT_OFFSET_FLAGS = _p("void *handle", "uint32_t count", "uint64_t offset",
+                        "uint32_t flags")
+
+CALLBACKS: tuple[Callback, ...] = (
+    Callback("dump_plugin", "void", (), NO_ARGS, _same(Result.NONE),
+             always=True, default="nbdkit prints only its own fields",
+             summary="adds lines to nbdkit --dump-plugin"),
+    Callback("config", "int", _p("const char *key", "const char *value"),
+             _all(("key", "value")), _same(Result.NONE),
+             default="nbdkit rejects any key=value parameter",
+             summary="receives each key=value parameter"),
+    Callback("config_complete", "int", (), NO_ARGS, _same(Result.NONE),
+             always=True, default="nothing to check",
+             summary="runs after the last parameter"),
+    Callback("thread_model", "int", (), NO_ARGS, _same(Result.THREAD_MODEL),
+             default="serialize_all_requests",
+             summary="narrows the thread model"),
+    Callback("get_ready", "int", (), NO_ARGS, _same(Result.NONE),
+             always=True, default="nothing to do",
+             summary="runs before nbdkit forks and serves"),
+    Callback("after_fork", "int", (), NO_ARGS, _same(Result.NONE),
+             always=True, default="nothing to do",
+             summary="runs after nbdkit forks into the background"),
+    Callback("cleanup", "void", (), NO_ARGS, _same(Result.NONE),
+             default="nothing to do", summary="runs once before unload"),
+    Callback("list_exports", "int",
+             _p("int readonly", "int is_tls",
+                "struct nbdkit_exports *exports"),
+             _all(("readonly", "is_tls")), _same(Result.EXPORTS),
+             default="one export, the default one",
+             summary="lists the export names"),
+    Callback("default_export", "const char *",
+             _p("int readonly", "int is_tls"), _all(("readonly", "is_tls")),
+             _same(Result.STRING), default='""',
+             summary="names the default export"),
+    Callback("preconnect", "int", _p("int readonly"), _all(("readonly",)),
+             _same(Result.NONE), default="every client is accepted",
+             summary="vets a client before negotiation"),
+    Callback("open", "void *", _p("int readonly"), _all(("readonly",)),
+             _same(Result.HANDLE), required=True,
+             summary="returns the connection's handle"),
+    Callback("close", "void", HANDLE_C, HANDLE, _same(Result.NONE),
+             always=True, default="the handle is released",
+             summary="ends a connection"),
+    Callback("export_description", "const char *", HANDLE_C, HANDLE,
+             _same(Result.STRING), default="no description",
+             summary="describes the export"),
+    Callback("get_size", "int64_t", HANDLE_C, HANDLE, _same(Result.SIZE),
+             required=True, summary="returns the size in bytes"),
+    Callback("block_size", "int",
+             _p("void *handle", "uint32_t *minimum", "uint32_t *preferred",
+                "uint32_t *maximum"),
+             HANDLE, _same(Result.BLOCK_SIZE), default="no constraints",
+             summary="returns (minimum, preferred, maximum)"),
+    _can("is_rotational", "false"),
+    _can("can_multi_conn", "false"),
+    _can("can_write", "true if pwrite is defined"),
+    _can("can_flush", "true if flush is defined"),
+    _can("can_trim", "true if trim is defined"),
+    _can("can_zero", "true if zero is defined"),
+    _can("can_fast_zero", "true if zero is absent or can_zero is false"),
+    _can("can_fua", "FUA_EMULATE if flush is defined, else FUA_NONE",
+         Result.FUA),
+    _can("can_cache", "CACHE_NATIVE if cache is defined, else CACHE_NONE",
+         Result.CACHE),
+    _can("can_extents", "true if extents is defined"),
+    _data("pread", ("h", "count", "offset"), ("h", "buf", "offset", "flags"),
+          _p("void *handle", "void *buf", "uint32_t count",
+             "uint64_t offset", "uint32_t flags"),
+          Result.NONE, "", "reads count bytes at offset",
+          seed=("h", "count", "offset", "flags"),
+          results={Dialect.API1: Result.BUFFER, Dialect.SEED: Result.BUFFER,
+                   Dialect.RELEASED: Result.NONE},
+          required=True),
+    _data("pwrite", ("h", "buf", "offset"), ("h", "buf", "offset", "flags"),
+          _p("void *handle", "const void *buf", "uint32_t count",
+             "uint64_t offset", "uint32_t flags"),
+          Result.NONE, "the export is read-only", "writes buf at offset"),
+    _data("flush", ("h",), ("h", "flags"), _p("void *handle",
+                                              "uint32_t flags"),
+          Result.NONE, "flush is not offered", "flushes to stable storage"),
+    _data("trim", ("h", "count", "offset"), ("h", "count", "offset", "flags"),
+          COUNT_OFFSET_FLAGS, Result.NONE, "trim is not offered",
+          "punches a hole"),
+    _data("zero", ("h", "count", "offset", "may_trim"),
+          ("h", "count", "offset", "flags"), COUNT_OFFSET_FLAGS, Result.ZERO,
+          "nbdkit writes zeroes with pwrite", "writes zeroes"),
+    _data("cache", ("h", "count", "offset", "flags"),
+          ("h", "count", "offset", "flags"), COUNT_OFFSET_FLAGS, Result.NONE,
+          "cache is not offered", "prefetches a range"),
+    _data("extents", ("h", "count", "offset", "flags"),
+          ("h", "count", "offset", "flags"),
+          _p("void *handle", "uint32_t count", "uint64_t offset",
+             "uint32_t flags", "struct nbdkit_extents *extents"),
+          Result.EXTENTS, "the whole disk is reported as data",
+          "reports allocation"),
+)
+
+BY_NAME: dict[str, Callback] = {cb.name: cb for cb in CALLBACKS}
+REQUIRED: tuple[str, ...] = tuple(cb.name for cb in CALLBACKS if cb.required)
+
+
+def _validate() -> None:
+    """Check the table against itself when it is imported."""
+    assert len(BY_NAME) == len(CALLBACKS), "duplicate callback name"
+    for cb in CALLBACKS:
+        c_names = {p.name for p in cb.c_params}
+        assert set(cb.py_params) == set(Dialect), cb.name
+        assert set(cb.result) == set(Dialect), cb.name
+        for dialect in Dialect:
+            params = cb.params(dialect)
+            for p in params:
+                assert p in PY_ARGS, f"{cb.name}: unknown parameter {p}"
+            if cb.has_handle():
+                assert params[:1] == ("h",), f"{cb.name}: h comes first"
+            # Every C name a Python argument uses must be a C parameter.
+            for arg in cb.call_args(dialect):
+                for word in ("key", "value", "readonly", "is_tls", "count",
+                             "offset", "flags"):
+                    if word in arg.expr.replace("(", " ").split():
+                        assert word in c_names, f"{cb.name}: {word}"
+            assert len(cb.format(dialect)) == len(params), cb.name
+            if "buf" in params:
+                assert {"buf", "count"} <= c_names, cb.name
+            assert set(cb.result_params(dialect)) <= c_names, cb.name
+        assert not (cb.required and cb.always), cb.name
+
+
+_validate()

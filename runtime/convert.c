@@ -1,0 +1,338 @@
+/* Conversions of Python results to what nbdkit expects.
+ *
+ * One function per result kind of the generator's callback table.  Each
+ * takes the new reference the call returned (NULL if the call raised),
+ * releases it, and on any error reports it with pyp_report and returns
+ * the callback's error value.  A malformed result is turned into a Python
+ * exception first, so that it is reported the same way.
+ */
+
+#include "pyplugin.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* A memoryview on nbdkit's buffer: zero-copy in both directions. */
+PyObject *
+pyp_view (const void *buf, uint32_t count, int writable)
+{
+  return PyMemoryView_FromMemory ((char *) buf, count,
+                                  writable ? PyBUF_WRITE : PyBUF_READ);
+}
+
+/* nbdkit reuses the buffer after the callback: a view the script kept
+ * must not reach it any more.
+ */
+void
+pyp_view_release (PyObject *view)
+{
+  PyObject *r;
+
+  if (view == NULL)
+    return;
+  r = PyObject_CallMethod (view, "release", NULL);
+  if (r == NULL)
+    PyErr_Clear (); /* still exported: nothing more can be done */
+  Py_XDECREF (r);
+  Py_DECREF (view);
+}
+
+int
+pyp_result_none (PyObject *r, const char *callback)
+{
+  if (r == NULL) {
+    pyp_report (callback);
+    return -1;
+  }
+  Py_DECREF (r);
+  return 0;
+}
+
+void *
+pyp_result_handle (PyObject *r, const char *callback)
+{
+  if (r == NULL)
+    pyp_report (callback);
+  return r; /* the reference is the handle, released by close */
+}
+
+int
+pyp_result_bool (PyObject *r, const char *callback)
+{
+  int b;
+
+  if (r == NULL) {
+    pyp_report (callback);
+    return -1;
+  }
+  b = PyObject_IsTrue (r);
+  Py_DECREF (r);
+  if (b == -1)
+    pyp_report (callback);
+  return b;
+}
+
+/* An integer in [lo, hi], or -1. */
+static int
+result_in_range (PyObject *r, const char *callback, long lo, long hi,
+                 const char *what)
+{
+  long v;
+
+  if (r == NULL) {
+    pyp_report (callback);
+    return -1;
+  }
+  v = PyLong_AsLong (r);
+  Py_DECREF (r);
+  if (v == -1 && PyErr_Occurred ()) {
+    pyp_report (callback);
+    return -1;
+  }
+  if (v < lo || v > hi) {
+    PyErr_Format (PyExc_ValueError, "%s returned %ld, which is not one of %s",
+                  callback, v, what);
+    pyp_report (callback);
+    return -1;
+  }
+  return (int) v;
+}
+
+int
+pyp_result_fua (PyObject *r, const char *callback)
+{
+  return result_in_range (r, callback, NBDKIT_FUA_NONE, NBDKIT_FUA_NATIVE,
+                          "nbdkit.FUA_*");
+}
+
+int
+pyp_result_cache (PyObject *r, const char *callback)
+{
+  return result_in_range (r, callback, NBDKIT_CACHE_NONE,
+                          NBDKIT_CACHE_NATIVE, "nbdkit.CACHE_*");
+}
+
+int
+pyp_result_thread_model (PyObject *r, const char *callback)
+{
+  return result_in_range (r, callback,
+                          NBDKIT_THREAD_MODEL_SERIALIZE_CONNECTIONS,
+                          NBDKIT_THREAD_MODEL_PARALLEL,
+                          "nbdkit.THREAD_MODEL_*");
+}
+
+int64_t
+pyp_result_size (PyObject *r, const char *callback)
+{
+  long long size;
+
+  if (r == NULL) {
+    pyp_report (callback);
+    return -1;
+  }
+  size = PyLong_AsLongLong (r);
+  Py_DECREF (r);
+  if (size == -1 && PyErr_Occurred ()) {
+    pyp_report (callback);
+    return -1;
+  }
+  if (size < 0) {
+    PyErr_Format (PyExc_ValueError, "%s returned a negative size (%lld)",
+                  callback, size);
+    pyp_report (callback);
+    return -1;
+  }
+  return size;
+}
+
+int
+pyp_result_buffer (PyObject *r, const char *callback, void *buf,
+                   uint32_t count)
+{
+  Py_buffer view;
+
+  if (r == NULL) {
+    pyp_report (callback);
+    return -1;
+  }
+  if (PyObject_GetBuffer (r, &view, PyBUF_SIMPLE) == -1) {
+    Py_DECREF (r);
+    pyp_report (callback);
+    return -1;
+  }
+  if (view.len < (Py_ssize_t) count) {
+    PyErr_Format (PyExc_ValueError,
+                  "%s returned %zd bytes, fewer than the %u requested",
+                  callback, view.len, (unsigned) count);
+    PyBuffer_Release (&view);
+    Py_DECREF (r);
+    pyp_report (callback);
+    return -1;
+  }
+  memcpy (buf, view.buf, count); /* a longer buffer is cut, as in nbdkit */
+  PyBuffer_Release (&view);
+  Py_DECREF (r);
+  return 0;
+}
+
+const char *
+pyp_result_string (PyObject *r, const char *callback)
+{
+  const char *s, *interned = NULL;
+
+  if (r == NULL) {
+    pyp_report (callback);
+    return NULL;
+  }
+  if (!PyUnicode_Check (r))
+    PyErr_Format (PyExc_TypeError, "%s must return a str, not %.100s",
+                  callback, Py_TYPE (r)->tp_name);
+  else if ((s = PyUnicode_AsUTF8 (r)) != NULL)
+    interned = nbdkit_strdup_intern (s);
+  Py_DECREF (r);
+  if (interned == NULL && PyErr_Occurred ())
+    pyp_report (callback);
+  return interned;
+}
+
+/* A str from an item of an iterable result, or NULL with an exception. */
+static const char *
+item_str (PyObject *o, const char *callback, const char *what)
+{
+  if (!PyUnicode_Check (o)) {
+    PyErr_Format (PyExc_TypeError, "%s: %s must be a str, not %.100s",
+                  callback, what, Py_TYPE (o)->tp_name);
+    return NULL;
+  }
+  return PyUnicode_AsUTF8 (o);
+}
+
+/* Adds one item of an iterable result to nbdkit's list.  Returns 0, or -1
+ * with a Python exception set, or -2 when nbdkit has reported the error.
+ */
+typedef int (*add_item_fn) (PyObject *item, const char *callback, void *list);
+
+static int
+add_each (PyObject *r, const char *callback, add_item_fn add, void *list)
+{
+  PyObject *it, *item;
+  int ret = 0;
+
+  if (r == NULL) {
+    pyp_report (callback);
+    return -1;
+  }
+  it = PyObject_GetIter (r);
+  Py_DECREF (r);
+  if (it == NULL) {
+    pyp_report (callback);
+    return -1;
+  }
+  while (ret == 0 && (item = PyIter_Next (it)) != NULL) {
+    ret = add (item, callback, list);
+    Py_DECREF (item);
+  }
+  Py_DECREF (it);
+  if (ret == -1 || PyErr_Occurred ()) {
+    pyp_report (callback);
+    return -1;
+  }
+  return ret == 0 ? 0 : -1;
+}
+
+/* A bare name, or (name, description) with description str or None. */
+static int
+add_export (PyObject *item, const char *callback, void *exports)
+{
+  PyObject *desc_obj = Py_None;
+  const char *name, *desc = NULL;
+
+  if (PyTuple_Check (item) && PyTuple_GET_SIZE (item) == 2) {
+    desc_obj = PyTuple_GET_ITEM (item, 1);
+    item = PyTuple_GET_ITEM (item, 0);
+  }
+  name = item_str (item, callback, "an export name");
+  if (name == NULL)
+    return -1;
+  if (desc_obj != Py_None) {
+    desc = item_str (desc_obj, callback, "an export description");
+    if (desc == NULL)
+      return -1;
+  }
+  return nbdkit_add_export (exports, name, desc) == -1 ? -2 : 0;
+}
+
+int
+pyp_result_exports (PyObject *r, const char *callback,
+                    struct nbdkit_exports *exports)
+{
+  return add_each (r, callback, add_export, exports);
+}
+
+static int
+add_extent (PyObject *item, const char *callback, void *extents)
+{
+  unsigned long long offset, length;
+  unsigned int type;
+
+  if (!PyTuple_Check (item) || PyTuple_GET_SIZE (item) != 3) {
+    PyErr_Format (PyExc_TypeError,
+                  "%s: an extent must be a tuple (offset, length, type)",
+                  callback);
+    return -1;
+  }
+  if (!PyArg_ParseTuple (item, "KKI", &offset, &length, &type))
+    return -1;
+  return nbdkit_add_extent (extents, offset, length, type) == -1 ? -2 : 0;
+}
+
+int
+pyp_result_extents (PyObject *r, const char *callback,
+                    struct nbdkit_extents *extents)
+{
+  return add_each (r, callback, add_extent, extents);
+}
+
+int
+pyp_result_block_size (PyObject *r, const char *callback, uint32_t *minimum,
+                       uint32_t *preferred, uint32_t *maximum)
+{
+  unsigned int min, pref, max;
+  int ok;
+
+  if (r == NULL) {
+    pyp_report (callback);
+    return -1;
+  }
+  ok = PyTuple_Check (r) && PyTuple_GET_SIZE (r) == 3
+       && PyArg_ParseTuple (r, "III", &min, &pref, &max);
+  if (!ok && !PyErr_Occurred ())
+    PyErr_SetString (PyExc_TypeError,
+                     "block_size must return a tuple "
+                     "(minimum, preferred, maximum)");
+  Py_DECREF (r);
+  if (!ok) {
+    pyp_report (callback);
+    return -1;
+  }
+  *minimum = min;
+  *preferred = pref;
+  *maximum = max;
+  return 0;
+}
+
+/* As pyp_result_none, except that nbdkit.set_error(EOPNOTSUPP) asks
+ * nbdkit to fall back to pwrite: not an error worth logging.
+ */
+int
+pyp_result_zero (PyObject *r, const char *callback)
+{
+  int err = pyp_last_errno ();
+
+  if (r == NULL && (err == EOPNOTSUPP || err == ENOTSUP)) {
+    PyErr_Clear ();
+    nbdkit_set_error (err);
+    return -1;
+  }
+  return pyp_result_none (r, callback);
+}

@@ -1,0 +1,123 @@
+/* Python exceptions become nbdkit errors.
+ *
+ * The log gets the script, the callback and the full traceback (with
+ * source lines, from the source embedded in the plugin, since no script
+ * file exists at run time); the client gets the errno the script gave
+ * nbdkit.set_error during this call, else EIO.
+ */
+
+#include "pyplugin.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Per thread: nbdkit calls callbacks of different connections at once. */
+static _Thread_local int last_errno;
+
+void
+pyp_set_errno (int err)
+{
+  last_errno = err;
+}
+
+int
+pyp_last_errno (void)
+{
+  return last_errno;
+}
+
+/* Teach linecache the embedded source, so tracebacks show lines. */
+static void
+register_source (void)
+{
+  static int done;
+  PyObject *linecache, *cache, *lines, *entry;
+
+  if (done)
+    return;
+  done = 1;
+  linecache = PyImport_ImportModule ("linecache");
+  if (linecache == NULL)
+    goto out;
+  cache = PyObject_GetAttrString (linecache, "cache");
+  lines = PyUnicode_DecodeUTF8 (pyp_script->source,
+                                (Py_ssize_t) pyp_script->source_len, "replace");
+  if (cache != NULL && lines != NULL) {
+    PyObject *split = PyUnicode_Splitlines (lines, 1);
+    if (split != NULL) {
+      entry = Py_BuildValue ("(nOOs)", (Py_ssize_t) pyp_script->source_len,
+                             Py_None, split, pyp_script->name);
+      if (entry != NULL)
+        PyDict_SetItemString (cache, pyp_script->name, entry);
+      Py_XDECREF (entry);
+      Py_DECREF (split);
+    }
+  }
+  Py_XDECREF (lines);
+  Py_XDECREF (cache);
+  Py_DECREF (linecache);
+ out:
+  PyErr_Clear ();
+}
+
+/* "".join(traceback.format_exception(type, value, tb)), or NULL. */
+static PyObject *
+format_traceback (PyObject *type, PyObject *value, PyObject *tb)
+{
+  PyObject *traceback, *lines, *empty, *text = NULL;
+
+  register_source ();
+  traceback = PyImport_ImportModule ("traceback");
+  if (traceback == NULL)
+    return NULL;
+  lines = PyObject_CallMethod (traceback, "format_exception", "OOO", type,
+                               value ? value : Py_None, tb ? tb : Py_None);
+  Py_DECREF (traceback);
+  if (lines == NULL)
+    return NULL;
+  empty = PyUnicode_FromString ("");
+  if (empty != NULL)
+    text = PyUnicode_Join (empty, lines);
+  Py_XDECREF (empty);
+  Py_DECREF (lines);
+  return text;
+}
+
+/* Report the pending exception (or a missing one) as an nbdkit error,
+ * and choose the errno the client sees.  Must hold the GIL.  Never lets
+ * SystemExit or KeyboardInterrupt escape: they are reported like any
+ * other exception, and nbdkit goes on serving.
+ */
+void
+pyp_report (const char *callback)
+{
+  PyObject *type, *value, *tb, *text;
+  const char *msg = NULL;
+  int err = last_errno;
+
+  PyErr_Fetch (&type, &value, &tb);
+  if (type == NULL) {
+    nbdkit_error ("%s: %s: error: failed without raising an exception",
+                  pyp_script->name, callback);
+    goto out;
+  }
+  PyErr_NormalizeException (&type, &value, &tb);
+  text = format_traceback (type, value, tb);
+  if (text == NULL) {
+    /* e.g. str() of the exception raised: name the type at least. */
+    PyErr_Clear ();
+    text = PyObject_GetAttrString (type, "__name__");
+  }
+  if (text != NULL)
+    msg = PyUnicode_AsUTF8 (text);
+  if (msg == NULL)
+    PyErr_Clear ();
+  nbdkit_error ("%s: %s: error: %s", pyp_script->name, callback,
+                msg ? msg : "an exception that cannot be printed");
+  Py_XDECREF (text);
+  Py_XDECREF (type);
+  Py_XDECREF (value);
+  Py_XDECREF (tb);
+ out:
+  nbdkit_set_error (err > 0 ? err : EIO);
+}

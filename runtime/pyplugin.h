@@ -1,0 +1,107 @@
+/* pyplugin-gen runtime: the static C every generated plugin links.
+ *
+ * This is the one place that fixes the include order: Python.h must come
+ * first (it sets feature macros), with PY_SSIZE_T_CLEAN so '#' format
+ * units take Py_ssize_t, and nbdkit-plugin.h is always read at API
+ * version 2 whatever the script's dialect; older dialects differ only in
+ * what the Python function is called with.
+ */
+
+#ifndef PYPLUGIN_H
+#define PYPLUGIN_H
+
+#define PY_SSIZE_T_CLEAN 1
+#include <Python.h>
+
+#define NBDKIT_API_VERSION 2
+#include <nbdkit-plugin.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A callback the script defines, resolved once at load. */
+struct pyp_callable {
+  const char *name;
+  PyObject **fn;
+};
+
+/* What the generated plugin tells the runtime about its script. */
+struct pyp_script {
+  const char *name;              /* file name only, e.g. "disk.py" */
+  const char *sha256;            /* of the script's bytes, hex */
+  const unsigned char *code;     /* marshal format 2 of the code object */
+  size_t code_len;
+  const char *source;            /* for source lines in tracebacks */
+  size_t source_len;
+  unsigned long magic;           /* importlib MAGIC_NUMBER of the compiler */
+  const char *python_version;    /* "3.11": the Python that compiled it */
+  int api_version;               /* 1 or 2 */
+  const char *dialect;           /* "api1", "seed" or "released" */
+  const char *callbacks;         /* comma-separated, for --dump-plugin */
+  const char *generator_version;
+  const struct pyp_callable *callables; /* ends with { NULL, NULL } */
+};
+
+/* interp.c: interpreter lifecycle. */
+extern const struct pyp_script *pyp_script;
+extern void pyp_load (const struct pyp_script *script);
+extern void pyp_unload (void);
+extern int pyp_check_loaded (void);
+extern void pyp_dump_plugin (void);
+extern void pyp_before_fork (void);
+extern void pyp_after_fork (void);
+
+/* threads.c: one Python thread state per nbdkit thread, kept for the
+ * thread's life, so a call costs a GIL handover and no allocation.
+ */
+extern int pyp_threads_init (PyThreadState *main);
+extern void pyp_threads_fini (void);
+extern PyThreadState *pyp_enter (void);
+extern void pyp_leave (PyThreadState **entered);
+
+/* Hold the GIL for the rest of the enclosing block. */
+#define PYP_GIL                                                         \
+  __attribute__ ((cleanup (pyp_leave))) PyThreadState *pyp_entered_     \
+    = pyp_enter ()
+
+/* errors.c: exceptions to nbdkit errors, and the errno for the client. */
+extern void pyp_set_errno (int err);
+extern int pyp_last_errno (void);
+extern void pyp_report (const char *callback);
+
+/* module.c: the built-in nbdkit module. */
+extern PyObject *pyp_module_init (void);
+
+/* convert.c: Python results to C results, one function per result kind
+ * of the callback table.  Each takes the new reference the call returned
+ * (NULL when it raised), releases it, and reports any error.
+ */
+static inline PyObject *
+pyp_bool (int b)
+{
+  return b ? Py_True : Py_False;
+}
+
+extern PyObject *pyp_view (const void *buf, uint32_t count, int writable);
+extern void pyp_view_release (PyObject *view);
+
+extern int pyp_result_none (PyObject *r, const char *callback);
+extern void *pyp_result_handle (PyObject *r, const char *callback);
+extern int pyp_result_bool (PyObject *r, const char *callback);
+extern int pyp_result_fua (PyObject *r, const char *callback);
+extern int pyp_result_cache (PyObject *r, const char *callback);
+extern int pyp_result_thread_model (PyObject *r, const char *callback);
+extern int64_t pyp_result_size (PyObject *r, const char *callback);
+extern int pyp_result_buffer (PyObject *r, const char *callback, void *buf,
+                              uint32_t count);
+extern const char *pyp_result_string (PyObject *r, const char *callback);
+extern int pyp_result_exports (PyObject *r, const char *callback,
+                               struct nbdkit_exports *exports);
+extern int pyp_result_extents (PyObject *r, const char *callback,
+                               struct nbdkit_extents *extents);
+extern int pyp_result_block_size (PyObject *r, const char *callback,
+                                  uint32_t *minimum, uint32_t *preferred,
+                                  uint32_t *maximum);
+extern int pyp_result_zero (PyObject *r, const char *callback);
+
+#endif /* PYPLUGIN_H */

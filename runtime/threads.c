@@ -1,0 +1,94 @@
+/* One Python thread state per nbdkit thread.
+ *
+ * nbdkit's worker threads are not created by Python.  PyGILState_Ensure
+ * would build and destroy a thread state on every call from such a thread
+ * (an mmap, a munmap and a gettid per request).  Instead each thread gets
+ * its thread state on first use and keeps it until the thread ends, when
+ * the key's destructor frees it; a call then costs one GIL handover.
+ */
+
+#include "pyplugin.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+static pthread_key_t tstate_key;
+static bool key_created;
+static PyInterpreterState *interp;
+
+/* Set once the interpreter is finalized: thread states still in keys of
+ * live threads were freed with it and must not be touched.
+ */
+static volatile bool finalized;
+
+static void
+free_tstate (void *p)
+{
+  PyThreadState *ts = p;
+
+  if (finalized)
+    return;
+  PyEval_RestoreThread (ts);
+  PyThreadState_Clear (ts);
+  PyThreadState_DeleteCurrent ();
+}
+
+/* Called with the GIL held by the thread that initialized Python. */
+int
+pyp_threads_init (PyThreadState *main)
+{
+  interp = main->interp;
+  if (pthread_key_create (&tstate_key, free_tstate) != 0)
+    return -1;
+  key_created = true;
+  /* The main thread's state belongs to the interpreter, never freed here:
+   * the main thread ends with exit(), which runs no key destructors.
+   */
+  pthread_setspecific (tstate_key, main);
+  return 0;
+}
+
+/* Called after Py_FinalizeEx, and before the plugin is unmapped, so that
+ * no destructor of ours runs later.
+ */
+void
+pyp_threads_fini (void)
+{
+  finalized = true;
+  if (key_created) {
+    pthread_key_delete (tstate_key);
+    key_created = false;
+  }
+}
+
+/* Take the GIL for this thread.  Returns the thread state to hand back, or
+ * NULL if this thread already held the GIL (a nested call, or the window
+ * around fork), in which case pyp_leave does nothing.
+ */
+PyThreadState *
+pyp_enter (void)
+{
+  PyThreadState *ts = pthread_getspecific (tstate_key);
+
+  if (ts == NULL) {
+    ts = PyThreadState_New (interp);
+    if (ts == NULL) {
+      nbdkit_error ("cannot create a Python thread state");
+      abort ();
+    }
+    pthread_setspecific (tstate_key, ts);
+  }
+  else if (_PyThreadState_UncheckedGet () == ts)
+    return NULL; /* renamed PyThreadState_GetUnchecked in 3.13 */
+  PyEval_RestoreThread (ts);
+  pyp_set_errno (0);
+  return ts;
+}
+
+void
+pyp_leave (PyThreadState **entered)
+{
+  if (*entered != NULL)
+    PyEval_SaveThread ();
+}
