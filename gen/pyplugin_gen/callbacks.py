@@ -14,6 +14,7 @@ the signature it serves.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 
 
@@ -137,6 +138,17 @@ class Callback:
             return None
         buf = next(p for p in self.c_params if p.name == "buf")
         return "read" if buf.type.startswith("const") else "write"
+
+    def unused_params(self, dialect: Dialect) -> tuple[str, ...]:
+        """C parameters this dialect's call does not pass on."""
+        used = set(self.result_params(dialect))
+        for arg in self.call_args(dialect):
+            used.update(re.findall(r"[A-Za-z_]\w*", arg.expr))
+        if self.view(dialect):
+            used.update(("buf", "count"))
+        if self.has_handle():
+            used.add("handle")
+        return tuple(p.name for p in self.c_params if p.name not in used)
 
     def has_handle(self) -> bool:
         return any(p.name == "handle" for p in self.c_params)
