@@ -103,8 +103,11 @@ def compile_plugin(c_source: str, output: str, name: str,
     """Compile the C source into the plugin at output."""
     directory = os.path.dirname(os.path.abspath(output))
     with tempfile.TemporaryDirectory(prefix="pyplugin-gen-") as build_dir:
-        source = os.path.join(build_dir, f"{name}-plugin.c")
-        with open(source, "w", encoding="utf-8") as f:
+        # Compiled from inside build_dir, so that with -g the recorded
+        # compilation directory is build_dir too, mapped away below.
+        source = f"{name}-plugin.c"
+        with open(os.path.join(build_dir, source), "w",
+                  encoding="utf-8") as f:
             f.write(c_source)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pyplugin-gen-",
                                    suffix=".so")
@@ -113,7 +116,12 @@ def compile_plugin(c_source: str, output: str, name: str,
             command = compiler_command(source, tmp, build_dir)
             if verbose:
                 print(shlex.join(command), file=sys.stderr)
-            proc = subprocess.run(command, capture_output=True, text=True)
+            try:
+                proc = subprocess.run(command, capture_output=True,
+                                      text=True, cwd=build_dir)
+            except OSError as e:
+                raise BuildError(f"cannot run the C compiler {command[0]!r}:"
+                                 f" {e.strerror}") from e
             if proc.returncode != 0:
                 raise BuildError("the C compiler failed:\n" + proc.stderr)
             os.chmod(tmp, 0o755)
