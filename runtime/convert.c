@@ -269,11 +269,42 @@ pyp_result_exports (PyObject *r, const char *callback,
   return add_each (r, callback, add_export, exports);
 }
 
+/* o as an integer from 0 to max, or -1 with an exception.  (The K and I
+ * units of PyArg_ParseTuple would silently wrap -1 to the maximum and
+ * 2**32 to 0.)  Anything with __index__ will do, as for those units.
+ */
+static int
+to_unsigned (PyObject *o, unsigned long long max, const char *callback,
+             const char *what, unsigned long long *out)
+{
+  PyObject *n = PyNumber_Index (o);
+  unsigned long long v;
+
+  if (n == NULL)
+    return -1;
+  v = PyLong_AsUnsignedLongLong (n);
+  if (v == (unsigned long long) -1 && PyErr_Occurred ()) {
+    if (!PyErr_ExceptionMatches (PyExc_OverflowError)) {
+      Py_DECREF (n);
+      return -1;
+    }
+    PyErr_Clear ();
+  }
+  else if (v <= max) {
+    Py_DECREF (n);
+    *out = v;
+    return 0;
+  }
+  PyErr_Format (PyExc_ValueError, "%s: %s must be from 0 to %llu, not %R",
+                callback, what, max, n);
+  Py_DECREF (n);
+  return -1;
+}
+
 static int
 add_extent (PyObject *item, const char *callback, void *extents)
 {
-  unsigned long long offset, length;
-  unsigned int type;
+  unsigned long long offset, length, type;
 
   if (!PyTuple_Check (item) || PyTuple_GET_SIZE (item) != 3) {
     PyErr_Format (PyExc_TypeError,
@@ -281,7 +312,12 @@ add_extent (PyObject *item, const char *callback, void *extents)
                   callback);
     return -1;
   }
-  if (!PyArg_ParseTuple (item, "KKI", &offset, &length, &type))
+  if (to_unsigned (PyTuple_GET_ITEM (item, 0), UINT64_MAX, callback,
+                   "an extent's offset", &offset) == -1
+      || to_unsigned (PyTuple_GET_ITEM (item, 1), UINT64_MAX, callback,
+                      "an extent's length", &length) == -1
+      || to_unsigned (PyTuple_GET_ITEM (item, 2), UINT32_MAX, callback,
+                      "an extent's type", &type) == -1)
     return -1;
   return nbdkit_add_extent (extents, offset, length, type) == -1 ? -2 : 0;
 }
@@ -297,19 +333,25 @@ int
 pyp_result_block_size (PyObject *r, const char *callback, uint32_t *minimum,
                        uint32_t *preferred, uint32_t *maximum)
 {
-  unsigned int min, pref, max;
+  unsigned long long min, pref, max;
   int ok;
 
   if (r == NULL) {
     pyp_report (callback);
     return -1;
   }
-  ok = PyTuple_Check (r) && PyTuple_GET_SIZE (r) == 3
-       && PyArg_ParseTuple (r, "III", &min, &pref, &max);
-  if (!ok && !PyErr_Occurred ())
+  ok = PyTuple_Check (r) && PyTuple_GET_SIZE (r) == 3;
+  if (!ok)
     PyErr_SetString (PyExc_TypeError,
                      "block_size must return a tuple "
                      "(minimum, preferred, maximum)");
+  else
+    ok = to_unsigned (PyTuple_GET_ITEM (r, 0), UINT32_MAX, callback,
+                      "the minimum", &min) == 0
+         && to_unsigned (PyTuple_GET_ITEM (r, 1), UINT32_MAX, callback,
+                         "the preferred size", &pref) == 0
+         && to_unsigned (PyTuple_GET_ITEM (r, 2), UINT32_MAX, callback,
+                         "the maximum", &max) == 0;
   Py_DECREF (r);
   if (!ok) {
     pyp_report (callback);
