@@ -91,7 +91,7 @@ format_traceback (PyObject *type, PyObject *value, PyObject *tb)
 void
 pyp_report (const char *callback)
 {
-  PyObject *type, *value, *tb, *text;
+  PyObject *type, *value, *tb, *text, *utf8 = NULL;
   const char *msg = NULL;
   int err = last_errno;
 
@@ -108,12 +108,16 @@ pyp_report (const char *callback)
     PyErr_Clear ();
     text = PyObject_GetAttrString (type, "__name__");
   }
+  /* Escaped, not lost, when UTF-8 cannot carry it (lone surrogates). */
   if (text != NULL)
-    msg = PyUnicode_AsUTF8 (text);
-  if (msg == NULL)
+    utf8 = PyUnicode_AsEncodedString (text, "utf-8", "backslashreplace");
+  if (utf8 != NULL)
+    msg = PyBytes_AS_STRING (utf8);
+  else
     PyErr_Clear ();
   nbdkit_error ("%s: %s: error: %s", pyp_script->name, callback,
                 msg ? msg : "an exception that cannot be printed");
+  Py_XDECREF (utf8);
   Py_XDECREF (text);
   Py_XDECREF (type);
   Py_XDECREF (value);
