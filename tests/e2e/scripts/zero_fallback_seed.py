@@ -1,0 +1,37 @@
+# Test script (seed dialect of API 2): zero() always declines with
+# set_error(EOPNOTSUPP), which asks nbdkit to fall back to pwrite.
+# Zeroed ranges must still read back as zeroes.  Each call is logged
+# (nbdkit -v) so the test can see that zero was tried first.
+
+import errno
+
+import nbdkit
+
+disk = bytearray(1024 * 1024)
+
+
+def api_version():
+    return 2
+
+
+def open(readonly):
+    return 1
+
+
+def get_size(h):
+    return len(disk)
+
+
+def pread(h, count, offset, flags):
+    return disk[offset:offset + count]
+
+
+def pwrite(h, buf, offset, flags):
+    disk[offset:offset + len(buf)] = buf
+
+
+def zero(h, count, offset, flags):
+    nbdkit.debug("zero_fallback: zero declined count=%d offset=%d"
+                 % (count, offset))
+    nbdkit.set_error(errno.EOPNOTSUPP)
+    raise NotImplementedError("use pwrite")

@@ -1,0 +1,77 @@
+"""Without -f nbdkit forks into the background after loading the
+plugin (and the Python interpreter in it).  The plugin must serve
+correctly from the forked process, and stop when killed by its pid."""
+
+import os
+import unittest
+
+from harness import (MiB, Server, TempDirMixin, _wait_gone, build_plugin,
+                     example, pattern, run, sha256_file)
+
+
+class DaemonChecks(TempDirMixin):
+    EXAMPLE = "ramdisk.py"
+    TARGET = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.plugin = cls.gen_error = None
+        if cls.TARGET == "generated":
+            try:
+                cls.plugin = build_plugin(example(cls.EXAMPLE), cls.tmpdir)
+            except AssertionError as e:
+                cls.gen_error = e
+
+    def server(self, *config):
+        if self.TARGET == "generated":
+            if self.gen_error is not None:
+                raise AssertionError(str(self.gen_error)) from None
+            return Server(self.plugin, *config, foreground=False)
+        return Server("python", example(self.EXAMPLE), *config,
+                      foreground=False)
+
+    def test_background(self):
+        src = os.path.join(self.tmpdir, "src.img")
+        out = os.path.join(self.tmpdir, "out.img")
+        with open(src, "wb") as f:
+            f.write(os.urandom(4 * MiB))
+        with self.server("size=4M") as srv:
+            pid = srv.pid
+            self.assertIsNotNone(pid)
+            # The daemon is not our child: the process we started has
+            # exited, and the pid in the pidfile is a different one.
+            self.assertEqual(srv.proc.returncode, 0)
+            self.assertNotEqual(pid, srv.proc.pid)
+            h = srv.connect()
+            h.pwrite(pattern(1, 65536), 12345)
+            self.assertEqual(h.pread(65536, 12345), pattern(1, 65536))
+            h.shutdown()
+            run(["nbdcopy", src, srv.uri])
+            run(["nbdcopy", srv.uri, out])
+            self.assertEqual(sha256_file(out), sha256_file(src))
+            info = srv.nbdinfo()
+            self.assertEqual(info["exports"][0]["export-size"], 4 * MiB)
+        self.assertTrue(_wait_gone(pid, 0), "nbdkit still running")
+
+
+class DaemonRamdiskGenerated(DaemonChecks, unittest.TestCase):
+    TARGET = "generated"
+
+
+class DaemonRamdiskPeer(DaemonChecks, unittest.TestCase):
+    TARGET = "peer"
+
+
+class DaemonApi1Generated(DaemonChecks, unittest.TestCase):
+    EXAMPLE = "api1.py"
+    TARGET = "generated"
+
+
+class DaemonApi1Peer(DaemonChecks, unittest.TestCase):
+    EXAMPLE = "api1.py"
+    TARGET = "peer"
+
+
+if __name__ == "__main__":
+    unittest.main()

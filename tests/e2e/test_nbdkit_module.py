@@ -1,0 +1,160 @@
+"""The built-in nbdkit module: functions and constants, seen from a
+script (scripts/nbdkit_module.py) that reports through its data."""
+
+import errno
+import json
+import os
+import unittest
+
+import nbd
+
+from harness import (GenerateError, Server, TempDirMixin, build_plugin,
+                     script)
+
+SCRIPT = script("nbdkit_module.py")
+SIZE = 64 * 1024
+
+# The values of nbdkit-common.h.
+CONSTANTS = {
+    "FLAG_MAY_TRIM": 1, "FLAG_FUA": 2, "FLAG_REQ_ONE": 4,
+    "FLAG_FAST_ZERO": 8,
+    "FUA_NONE": 0, "FUA_EMULATE": 1, "FUA_NATIVE": 2,
+    "CACHE_NONE": 0, "CACHE_EMULATE": 1, "CACHE_NATIVE": 2,
+    "EXTENT_HOLE": 1, "EXTENT_ZERO": 2,
+    "THREAD_MODEL_SERIALIZE_CONNECTIONS": 0,
+    "THREAD_MODEL_SERIALIZE_ALL_REQUESTS": 1,
+    "THREAD_MODEL_SERIALIZE_REQUESTS": 2,
+    "THREAD_MODEL_PARALLEL": 3,
+}
+
+PARSE_SIZE = {
+    "0": 0, "512": 512, "1K": 1024, "1M": 1 << 20, "2G": 2 << 30,
+    "1T": 1 << 40, "1P": 1 << 50, "100b": 100,
+    "garbage": "error", "-1": "error", "": "error",
+}
+
+PARSE_BOOL = {
+    "on": True, "off": False, "1": True, "0": False, "true": True,
+    "false": False, "yes": True, "no": False, "garbage": "error",
+}
+
+
+def report(srv, export_name=None, readonly=False):
+    h = srv.connect(export_name=export_name)
+    doc = json.loads(bytes(h.pread(SIZE, 0)))
+    h.shutdown()
+    return doc
+
+
+def errtype(v):
+    """"error:RuntimeError" -> "error" (the exception type may differ)."""
+    return "error" if isinstance(v, str) and v.startswith("error:") else v
+
+
+class NbdkitModuleChecks(TempDirMixin):
+    TARGET = None
+    FULL = True         # the module has every helper SPEC lists
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.plugin = cls.gen_error = None
+        if cls.TARGET == "generated":
+            try:
+                cls.plugin = build_plugin(SCRIPT, cls.tmpdir)
+            except GenerateError as e:
+                cls.gen_error = e
+
+    def server(self, *config, **kw):
+        if self.TARGET == "generated":
+            if self.gen_error is not None:
+                raise GenerateError(str(self.gen_error)) from None
+            return Server(self.plugin, *config, **kw)
+        return Server("python", SCRIPT, *config, **kw)
+
+    def test_load_time(self):
+        with self.server("a=1", "b=two words", verbose=True) as srv:
+            doc = report(srv)["load"]
+            log = srv.log
+        self.assertEqual(doc["config"], [["a", "1"], ["b", "two words"]])
+        self.assertEqual(doc["constants"], CONSTANTS)
+        self.assertEqual({k: errtype(v) for k, v in doc["parse_size"].items()},
+                         PARSE_SIZE)
+        want_bool = PARSE_BOOL if self.FULL else \
+            {k: "missing" for k in PARSE_BOOL}
+        self.assertEqual({k: errtype(v) for k, v in doc["parse_bool"].items()},
+                         want_bool)
+        self.assertIn("nbdkit_module: config_complete done", log)
+
+    def test_connection(self):
+        with self.server() as srv:
+            conn = report(srv, export_name="my-export")["conn"]
+            conn2 = report(srv)["conn"]
+        self.assertEqual(conn["export_name"], "my-export")
+        self.assertEqual(conn2["export_name"], "")
+        self.assertIs(conn["readonly"], False)
+        if self.FULL:
+            self.assertIs(conn["is_tls"], False)
+            self.assertEqual(conn["peer_pid"], os.getpid())
+            self.assertEqual(conn["peer_uid"], os.getuid())
+            self.assertEqual(conn["peer_gid"], os.getgid())
+        else:
+            for fn in ("is_tls", "peer_pid", "peer_uid", "peer_gid"):
+                self.assertEqual(conn[fn], "missing")
+
+    def test_readonly(self):
+        with self.server(readonly=True) as srv:
+            self.assertIs(report(srv)["conn"]["readonly"], True)
+
+    def test_set_error(self):
+        with self.server() as srv:
+            h = srv.connect()
+            for e in (errno.ENOSPC, errno.EPERM, errno.ENOMEM, errno.EINVAL,
+                      errno.EIO, errno.ESHUTDOWN):
+                with self.assertRaises(nbd.Error) as cm:
+                    h.pwrite(b"errno:%d" % e, 0)
+                self.assertEqual(cm.exception.errnum, e,
+                                 "set_error(%s)" % errno.errorcode[e])
+            # nbdkit maps errnos NBD has no code for: EROFS to EPERM,
+            # anything else (ENOENT) to EINVAL.  Not EIO: the script's
+            # errno reached nbdkit.
+            for e, want in ((errno.EROFS, errno.EPERM),
+                            (errno.ENOENT, errno.EINVAL)):
+                with self.assertRaises(nbd.Error) as cm:
+                    h.pwrite(b"errno:%d" % e, 0)
+                self.assertEqual(cm.exception.errnum, want)
+            h.pwrite(b"debug:still fine", 0)
+
+    def test_debug(self):
+        """debug() text is logged verbatim, even with % in it."""
+        with self.server(verbose=True) as srv:
+            h = srv.connect()
+            h.pwrite(b"debug:100% sure %s %d %n", 0)
+            h.shutdown()
+            log = srv.log
+        self.assertIn("100% sure %s %d %n", log)
+
+    def test_shutdown(self):
+        """nbdkit.shutdown() makes nbdkit exit, cleanly."""
+        with self.server() as srv:
+            h = srv.connect()
+            h.pwrite(b"shutdown", 0)
+            try:
+                h.shutdown()
+            except nbd.Error:
+                pass
+            self.assertEqual(srv.wait_exit(), 0, srv.log)
+
+
+class NbdkitModuleGenerated(NbdkitModuleChecks, unittest.TestCase):
+    TARGET = "generated"
+
+
+class NbdkitModulePeer(NbdkitModuleChecks, unittest.TestCase):
+    """nbdkit python 1.32 has no parse_bool, is_tls or peer_*."""
+    TARGET = "peer"
+    FULL = False
+
+
+if __name__ == "__main__":
+    unittest.main()

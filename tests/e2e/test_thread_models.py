@@ -1,0 +1,155 @@
+"""Thread models: one script per model (scripts/tm_*.py), several
+connections at once, each with many requests in flight (aio).  The
+scripts fail any request that breaks the model's promise and report
+how much concurrency they saw; the data must be right either way.
+Also run in the background (no -f), where nbdkit forks after loading
+the plugin."""
+
+import json
+import threading
+import unittest
+
+import nbd
+
+from harness import (GenerateError, MiB, Server, TempDirMixin, build_plugin,
+                     close_handle, dump_plugin, pattern, script)
+
+SIZE = 8 * MiB
+STATS = SIZE - 4096
+CONNECTIONS = 3
+REGION = 2 * MiB            # each connection writes its own region
+REQUEST = 16 * 1024
+IN_FLIGHT = 32              # requests queued at once per connection
+
+
+def worker(srv, i, errors):
+    try:
+        h = srv.connect()
+        base = i * REGION
+        data = pattern(100 + i, IN_FLIGHT * REQUEST)
+        cookies = []
+        for j in range(IN_FLIGHT):
+            buf = nbd.Buffer.from_bytearray(
+                bytearray(data[j * REQUEST:(j + 1) * REQUEST]))
+            cookies.append((buf, h.aio_pwrite(buf, base + j * REQUEST)))
+        while h.aio_in_flight() > 0:
+            h.poll(-1)
+        for _, cookie in cookies:
+            h.aio_command_completed(cookie)     # raises if it failed
+        reads = []
+        for j in range(IN_FLIGHT):
+            buf = nbd.Buffer(REQUEST)
+            reads.append((j, buf, h.aio_pread(buf, base + j * REQUEST)))
+        while h.aio_in_flight() > 0:
+            h.poll(-1)
+        for j, buf, cookie in reads:
+            h.aio_command_completed(cookie)
+            if buf.to_bytearray() != data[j * REQUEST:(j + 1) * REQUEST]:
+                errors.append("connection %d: wrong data at %d"
+                              % (i, base + j * REQUEST))
+        h.shutdown()
+        close_handle(h)
+    except Exception as e:          # reported by the test
+        errors.append("connection %d: %r" % (i, e))
+
+
+class ThreadModelChecks(TempDirMixin):
+    MODEL = None
+    TARGET = None
+    FOREGROUND = True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.script = script("tm_%s.py" % cls.MODEL)
+        cls.plugin = cls.gen_error = None
+        if cls.TARGET == "generated":
+            try:
+                cls.plugin = build_plugin(cls.script, cls.tmpdir)
+            except GenerateError as e:
+                cls.gen_error = e
+
+    def server(self):
+        if self.TARGET == "generated":
+            if self.gen_error is not None:
+                raise GenerateError(str(self.gen_error)) from None
+            return Server(self.plugin, foreground=self.FOREGROUND)
+        return Server("python", self.script, foreground=self.FOREGROUND)
+
+    def test_concurrent_connections(self):
+        errors = []
+        with self.server() as srv:
+            threads = [threading.Thread(target=worker, args=(srv, i, errors))
+                       for i in range(CONNECTIONS)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=120)
+                self.assertFalse(t.is_alive(), "a client hung")
+            h = srv.connect()
+            stats = json.loads(h.pread(4096, STATS))
+            for i in range(CONNECTIONS):
+                self.assertTrue(
+                    h.pread(IN_FLIGHT * REQUEST, i * REGION)
+                    == pattern(100 + i, IN_FLIGHT * REQUEST),
+                    "connection %d's data, read from a new connection" % i)
+            h.shutdown()
+            log = srv.log
+        self.assertEqual(errors, [], log)
+        self.assertEqual(stats["violations"], 0, log)
+        self.assertGreaterEqual(stats["requests"],
+                                CONNECTIONS * IN_FLIGHT * 2)
+        if self.MODEL == "serialize_connections":
+            self.assertEqual(stats["max_open"], 1, stats)
+        if self.MODEL in ("serialize_connections", "serialize_all_requests"):
+            self.assertEqual(stats["max_active"], 1, stats)
+        if self.MODEL == "serialize_requests":
+            self.assertEqual(stats["max_handle_active"], 1, stats)
+            # ... but different connections do overlap.
+            self.assertGreaterEqual(stats["max_active"], 2, stats)
+        if self.MODEL == "parallel":
+            self.assertGreaterEqual(stats["max_handle_active"], 2, stats)
+        if self.MODEL != "serialize_connections":
+            self.assertGreaterEqual(stats["max_open"], 2, stats)
+
+    def test_dump_plugin_thread_model(self):
+        """nbdkit --dump-plugin reports the script's thread model."""
+        if self.TARGET == "generated":
+            if self.gen_error is not None:
+                raise GenerateError(str(self.gen_error)) from None
+            fields, text = dump_plugin(self.plugin)
+        else:
+            # nbdkit python answers for the script given after it.
+            fields, text = dump_plugin_python(self.script)
+        self.assertEqual(fields.get("thread_model"), self.MODEL, text)
+
+
+def dump_plugin_python(script_path):
+    from harness import run
+    p = run(["nbdkit", "--dump-plugin", "python", script_path])
+    text = p.stdout.decode()
+    fields = {}
+    for line in text.splitlines():
+        k, _, v = line.partition("=")
+        fields.setdefault(k, v)
+    return fields, text
+
+
+MODELS = ("serialize_connections", "serialize_all_requests",
+          "serialize_requests", "parallel")
+
+# One test class per (model, target, foreground/background).
+for _model in MODELS:
+    for _target in ("generated", "peer"):
+        for _fg in (True, False):
+            _name = "ThreadModel_%s_%s%s" % (
+                _model, _target, "" if _fg else "_background")
+            globals()[_name] = type(_name, (ThreadModelChecks,
+                                            unittest.TestCase),
+                                    {"MODEL": _model, "TARGET": _target,
+                                     "FOREGROUND": _fg})
+del _model, _target, _fg, _name
+
+
+if __name__ == "__main__":
+    unittest.main()
