@@ -1,0 +1,384 @@
+"""The callback table (gen/pyplugin_gen/callbacks.py): complete, self
+consistent, and in agreement with nbdkit's header, SPEC's dialect table
+and the runtime's conversion functions."""
+
+import ctypes
+import os
+import re
+import sys
+import unittest
+from unittest import mock
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "gen"))
+
+from pyplugin_gen import callbacks  # noqa: E402
+from pyplugin_gen.callbacks import (BY_NAME, CALLBACKS, REQUIRED,  # noqa: E402
+                                    Callback, Dialect, Result)
+
+NBDKIT_PLUGIN_H = "/usr/include/nbdkit-plugin.h"
+PYPLUGIN_H = os.path.join(TOP, "runtime", "pyplugin.h")
+
+API1, SEED, RELEASED = Dialect.API1, Dialect.SEED, Dialect.RELEASED
+
+# SPEC's list of callbacks, in SPEC's order.
+SPEC_CALLBACKS = """
+dump_plugin config config_complete thread_model get_ready after_fork
+cleanup list_exports default_export preconnect open close
+export_description get_size block_size is_rotational can_multi_conn
+can_write can_flush can_trim can_zero can_fast_zero can_fua can_cache
+can_extents pread pwrite flush trim zero cache extents
+""".split()
+
+# The Python signatures of `man 3 nbdkit-python-plugin` and SPEC's
+# dialect table: name -> (API 1, seed, released).
+H = ("h",)
+_COF = ("h", "count", "offset", "flags")
+SPEC_SIGNATURES = {
+    "dump_plugin": ((),) * 3,
+    "config": (("key", "value"),) * 3,
+    "config_complete": ((),) * 3,
+    "thread_model": ((),) * 3,
+    "get_ready": ((),) * 3,
+    "after_fork": ((),) * 3,
+    "cleanup": ((),) * 3,
+    "list_exports": (("readonly", "is_tls"),) * 3,
+    "default_export": (("readonly", "is_tls"),) * 3,
+    "preconnect": (("readonly",),) * 3,
+    "open": (("readonly",),) * 3,
+    "close": (H,) * 3,
+    "export_description": (H,) * 3,
+    "get_size": (H,) * 3,
+    "block_size": (H,) * 3,
+    **{name: (H,) * 3 for name in SPEC_CALLBACKS if name.startswith(("can_", "is_"))},
+    "pread": (("h", "count", "offset"), _COF, ("h", "buf", "offset", "flags")),
+    "pwrite": (("h", "buf", "offset"), ("h", "buf", "offset", "flags"),
+               ("h", "buf", "offset", "flags")),
+    "flush": (H, ("h", "flags"), ("h", "flags")),
+    "trim": (("h", "count", "offset"), _COF, _COF),
+    "zero": (("h", "count", "offset", "may_trim"), _COF, _COF),
+    "cache": (_COF,) * 3,
+    "extents": (_COF,) * 3,
+}
+
+
+def normalize_c(text):
+    """One spelling of a C type or declaration: single spaces, and no
+    spaces around '*'."""
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s*\*\s*", "*", text)
+
+
+def header_callbacks(path=NBDKIT_PLUGIN_H, api_version=2):
+    """{field: (return type, [parameter declarations])} of the function
+    pointers in struct nbdkit_plugin, as the compiler sees them at
+    NBDKIT_API_VERSION api_version.  A regex reading, enough for this
+    header's plain layout."""
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    body = re.search(r"struct nbdkit_plugin \{(.*?)\n\};", text, re.S).group(1)
+    # The only conditionals in the struct are on NBDKIT_API_VERSION == 1.
+    kept, stack = [], []
+    for line in body.splitlines():
+        directive = line.strip()
+        if directive.startswith("#if"):
+            m = re.fullmatch(r"#if NBDKIT_API_VERSION == (\d+)", directive)
+            assert m, f"unexpected conditional in the header: {directive}"
+            stack.append(int(m.group(1)) == api_version)
+        elif directive.startswith("#else"):
+            stack[-1] = not stack[-1]
+        elif directive.startswith("#endif"):
+            stack.pop()
+        elif all(stack):
+            kept.append(line)
+    assert not stack
+    fields = {}
+    for m in re.finditer(r"([\w\s\*]+?)\(\s*\*\s*(\w+)\s*\)\s*\(([^)]*)\)\s*;",
+                         "\n".join(kept)):
+        ret, name, params = m.groups()
+        params = [normalize_c(p) for p in params.split(",")]
+        fields[name] = (normalize_c(ret), [] if params == ["void"] else params)
+    return fields
+
+
+class TableContents(unittest.TestCase):
+
+    def test_every_spec_callback_exactly_once(self):
+        names = [cb.name for cb in CALLBACKS]
+        for name in SPEC_CALLBACKS:
+            self.assertEqual(names.count(name), 1, name)
+        self.assertEqual(sorted(names), sorted(SPEC_CALLBACKS))
+        self.assertEqual(len(BY_NAME), len(SPEC_CALLBACKS))
+
+    def test_by_name(self):
+        for cb in CALLBACKS:
+            self.assertIs(BY_NAME[cb.name], cb)
+
+    def test_required(self):
+        self.assertEqual(sorted(REQUIRED), ["get_size", "open", "pread"])
+        for cb in CALLBACKS:
+            self.assertEqual(cb.required, cb.name in REQUIRED, cb.name)
+
+    def test_defaults_described(self):
+        # Every optional callback says what happens without it.
+        for cb in CALLBACKS:
+            if cb.required:
+                self.assertEqual(cb.default, "", cb.name)
+            else:
+                self.assertTrue(cb.default, cb.name)
+            self.assertTrue(cb.summary, cb.name)
+
+    def test_always_registered(self):
+        always = {cb.name for cb in CALLBACKS if cb.always}
+        self.assertEqual(always, {"dump_plugin", "config_complete",
+                                  "get_ready", "after_fork", "close"})
+
+    def test_python_signatures(self):
+        for name, (api1, seed, released) in SPEC_SIGNATURES.items():
+            cb = BY_NAME[name]
+            self.assertEqual(cb.params(API1), api1, name)
+            self.assertEqual(cb.params(SEED), seed, name)
+            self.assertEqual(cb.params(RELEASED), released, name)
+        self.assertEqual(set(SPEC_SIGNATURES), set(SPEC_CALLBACKS))
+
+    def test_python_signature_text(self):
+        self.assertEqual(BY_NAME["pread"].python_signature(API1),
+                         "pread(h, count, offset)")
+        self.assertEqual(BY_NAME["pread"].python_signature(RELEASED),
+                         "pread(h, buf, offset, flags)")
+        self.assertEqual(BY_NAME["config_complete"].python_signature(SEED),
+                         "config_complete()")
+
+    def test_format_strings(self):
+        expected = {
+            "pread": ("OIK", "OIKI", "OOKI"),
+            "pwrite": ("OOK", "OOKI", "OOKI"),
+            "flush": ("O", "OI", "OI"),
+            "trim": ("OIK", "OIKI", "OIKI"),
+            "zero": ("OIKO", "OIKI", "OIKI"),
+            "cache": ("OIKI",) * 3,
+            "extents": ("OIKI",) * 3,
+            "config": ("ss",) * 3,
+            "open": ("O",) * 3,
+            "preconnect": ("O",) * 3,
+            "list_exports": ("OO",) * 3,
+            "default_export": ("OO",) * 3,
+            "get_size": ("O",) * 3,
+            "can_write": ("O",) * 3,
+            "block_size": ("O",) * 3,
+            "close": ("O",) * 3,
+            "config_complete": ("",) * 3,
+            "thread_model": ("",) * 3,
+        }
+        for name, formats in expected.items():
+            got = tuple(BY_NAME[name].format(d) for d in (API1, SEED, RELEASED))
+            self.assertEqual(got, formats, name)
+
+    def test_format_length_matches_parameters(self):
+        for cb in CALLBACKS:
+            for d in Dialect:
+                self.assertEqual(len(cb.format(d)), len(cb.params(d)),
+                                 (cb.name, d))
+
+    def test_unsigned_units(self):
+        """uint32_t is passed as I (unsigned int), uint64_t as K
+        (unsigned long long): never a signed unit that would turn
+        offsets above 2**63 or counts above 2**31 negative."""
+        self.assertEqual(ctypes.sizeof(ctypes.c_uint), 4)
+        self.assertEqual(ctypes.sizeof(ctypes.c_ulonglong), 8)
+        unit_of = {"uint32_t": "I", "uint64_t": "K", "const char *": "s"}
+        checked = 0
+        for cb in CALLBACKS:
+            c_types = {p.name: p.type for p in cb.c_params}
+            for d in Dialect:
+                for name, arg in zip(cb.params(d), cb.call_args(d)):
+                    if arg.expr == name and c_types.get(name) in unit_of:
+                        self.assertEqual(arg.unit, unit_of[c_types[name]],
+                                         (cb.name, d, name))
+                        checked += 1
+        self.assertGreater(checked, 30)
+
+    def test_booleans_are_python_bools(self):
+        # int readonly / is_tls / may_trim reach Python as True/False.
+        for cb in CALLBACKS:
+            for d in Dialect:
+                for name, arg in zip(cb.params(d), cb.call_args(d)):
+                    if name in ("readonly", "is_tls", "may_trim"):
+                        self.assertEqual(arg.unit, "O")
+                        self.assertTrue(arg.expr.startswith("pyp_bool ("))
+        self.assertIn("NBDKIT_FLAG_MAY_TRIM",
+                      BY_NAME["zero"].call_args(API1)[3].expr)
+
+    def test_results(self):
+        pread = BY_NAME["pread"]
+        self.assertEqual(pread.result[API1], Result.BUFFER)
+        self.assertEqual(pread.result[SEED], Result.BUFFER)
+        self.assertEqual(pread.result[RELEASED], Result.NONE)
+        self.assertEqual(BY_NAME["zero"].result[API1], Result.ZERO)
+        self.assertEqual(BY_NAME["open"].result[SEED], Result.HANDLE)
+        self.assertEqual(BY_NAME["get_size"].result[SEED], Result.SIZE)
+        self.assertEqual(BY_NAME["can_fua"].result[SEED], Result.FUA)
+        self.assertEqual(BY_NAME["can_cache"].result[SEED], Result.CACHE)
+        self.assertEqual(BY_NAME["can_write"].result[SEED], Result.BOOL)
+        self.assertEqual(BY_NAME["extents"].result[API1], Result.EXTENTS)
+        self.assertEqual(BY_NAME["list_exports"].result[API1], Result.EXPORTS)
+        self.assertEqual(BY_NAME["block_size"].result[API1],
+                         Result.BLOCK_SIZE)
+        self.assertEqual(BY_NAME["thread_model"].result[API1],
+                         Result.THREAD_MODEL)
+
+    def test_views(self):
+        self.assertEqual(BY_NAME["pread"].view(RELEASED), "write")
+        self.assertIsNone(BY_NAME["pread"].view(SEED))
+        self.assertIsNone(BY_NAME["pread"].view(API1))
+        for d in Dialect:
+            self.assertEqual(BY_NAME["pwrite"].view(d), "read")
+        for cb in CALLBACKS:
+            if cb.name not in ("pread", "pwrite"):
+                for d in Dialect:
+                    self.assertIsNone(cb.view(d), cb.name)
+
+    def test_unused_params(self):
+        self.assertEqual(BY_NAME["pread"].unused_params(API1), ("flags",))
+        self.assertEqual(BY_NAME["pread"].unused_params(SEED), ())
+        self.assertEqual(BY_NAME["pread"].unused_params(RELEASED), ())
+        self.assertEqual(BY_NAME["pwrite"].unused_params(API1), ("flags",))
+        self.assertEqual(BY_NAME["flush"].unused_params(API1), ("flags",))
+        self.assertEqual(BY_NAME["flush"].unused_params(SEED), ())
+        self.assertEqual(BY_NAME["zero"].unused_params(API1), ())
+        self.assertEqual(BY_NAME["list_exports"].unused_params(API1), ())
+        self.assertEqual(BY_NAME["block_size"].unused_params(API1), ())
+        for cb in CALLBACKS:
+            for d in Dialect:
+                c_names = [p.name for p in cb.c_params]
+                for name in cb.unused_params(d):
+                    self.assertIn(name, c_names)
+
+    def test_result_params_exist(self):
+        for cb in CALLBACKS:
+            c_names = {p.name for p in cb.c_params}
+            for d in Dialect:
+                self.assertLessEqual(set(cb.result_params(d)), c_names)
+        self.assertEqual(BY_NAME["pread"].result_params(API1),
+                         ("buf", "count"))
+        self.assertEqual(BY_NAME["pread"].result_params(RELEASED), ())
+
+    def test_c_declarations(self):
+        pread = BY_NAME["pread"]
+        self.assertEqual(
+            pread.c_signature(),
+            "int (*pread) (void *handle, void *buf, uint32_t count, "
+            "uint64_t offset, uint32_t flags)")
+        self.assertEqual(BY_NAME["config_complete"].c_param_list(), "void")
+        self.assertEqual(BY_NAME["default_export"].c_return, "const char *")
+
+
+class TableAgainstHeader(unittest.TestCase):
+    """The C side of every row is the field of struct nbdkit_plugin at
+    NBDKIT_API_VERSION 2 (the runtime always compiles at version 2)."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(NBDKIT_PLUGIN_H):
+            raise unittest.SkipTest(f"{NBDKIT_PLUGIN_H} is not installed")
+        cls.fields = header_callbacks()
+
+    def test_reader_sees_version_2(self):
+        # The reader itself: version 1 and 2 pread differ.
+        v1 = header_callbacks(api_version=1)
+        self.assertEqual(len(v1["pread"][1]), 4)
+        self.assertEqual(len(self.fields["pread"][1]), 5)
+
+    def test_same_callbacks(self):
+        header = set(self.fields) - {"load", "unload"}
+        header = {name for name in header if not name.startswith("_")}
+        self.assertEqual(header, set(BY_NAME))
+
+    def test_signatures(self):
+        for cb in CALLBACKS:
+            ret, params = self.fields[cb.name]
+            self.assertEqual(normalize_c(cb.c_return), ret, cb.name)
+            self.assertEqual([normalize_c(p.declaration())
+                              for p in cb.c_params], params, cb.name)
+
+
+class RuntimeHasConversions(unittest.TestCase):
+    """Each result kind names a pyp_result_* function of the runtime,
+    whose C return type is the callback's."""
+
+    @classmethod
+    def setUpClass(cls):
+        with open(PYPLUGIN_H) as f:
+            text = f.read()
+        cls.decls = {
+            m.group(2): normalize_c(m.group(1))
+            for m in re.finditer(r"extern\s+([\w\s\*]+?)\s*\bpyp_result_(\w+)\s*\(",
+                                 text)
+        }
+
+    def test_every_kind_has_a_function(self):
+        for kind in Result:
+            self.assertIn(kind.value, self.decls, kind)
+
+    def test_return_types(self):
+        for cb in CALLBACKS:
+            if cb.c_return == "void":
+                continue
+            for d in Dialect:
+                self.assertEqual(self.decls[cb.result[d].value],
+                                 normalize_c(cb.c_return), (cb.name, d))
+
+    def test_void_callbacks_ignore_results(self):
+        for cb in CALLBACKS:
+            if cb.c_return == "void":
+                for d in Dialect:
+                    self.assertEqual(cb.result[d], Result.NONE, cb.name)
+
+
+class TableValidatesItself(unittest.TestCase):
+    """_validate, run at import, rejects broken rows."""
+
+    def broken(self, row):
+        table = CALLBACKS + (row,)
+        by_name = dict(BY_NAME)
+        by_name.setdefault(row.name, row)
+        with mock.patch.object(callbacks, "CALLBACKS", table), \
+                mock.patch.object(callbacks, "BY_NAME", by_name):
+            with self.assertRaises(AssertionError):
+                callbacks._validate()
+
+    def test_valid_table_passes(self):
+        callbacks._validate()
+
+    def test_duplicate(self):
+        self.broken(BY_NAME["pread"])
+
+    def test_unknown_parameter(self):
+        self.broken(Callback("bogus", "int", callbacks._p("void *handle"),
+                             callbacks._all(("h", "nonsense")),
+                             callbacks._same(Result.NONE)))
+
+    def test_handle_not_first(self):
+        self.broken(Callback("bogus", "int",
+                             callbacks._p("void *handle", "uint32_t flags"),
+                             callbacks._all(("flags", "h")),
+                             callbacks._same(Result.NONE)))
+
+    def test_parameter_without_c_parameter(self):
+        self.broken(Callback("bogus", "int", callbacks._p("void *handle"),
+                             callbacks._all(("h", "offset")),
+                             callbacks._same(Result.NONE)))
+
+    def test_missing_dialect(self):
+        self.broken(Callback("bogus", "int", callbacks._p("void *handle"),
+                             {API1: ("h",)}, callbacks._same(Result.NONE)))
+
+    def test_required_and_always(self):
+        self.broken(Callback("bogus", "int", callbacks._p("void *handle"),
+                             callbacks.HANDLE, callbacks._same(Result.NONE),
+                             required=True, always=True))
+
+
+if __name__ == "__main__":
+    unittest.main()

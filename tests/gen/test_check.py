@@ -1,0 +1,266 @@
+"""Checks of a script against the callback table (gen/pyplugin_gen/
+check.py), and how the command reports them: compiler style, exit
+status 1, nothing written."""
+
+import contextlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+import textwrap
+import unittest
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "gen"))
+
+from pyplugin_gen import cli, script  # noqa: E402
+from pyplugin_gen.callbacks import BY_NAME, CALLBACKS, Dialect  # noqa: E402
+from pyplugin_gen.check import check  # noqa: E402
+from pyplugin_gen.diagnostics import Diagnostics  # noqa: E402
+
+DECLARATION = {
+    Dialect.API1: "",
+    Dialect.SEED: "def api_version():\n    return 2\n",
+    Dialect.RELEASED: "API_VERSION = 2\n",
+}
+
+
+def definitions(dialect, names=None):
+    """A script defining the named callbacks (all of them by default)
+    with the parameters the dialect passes."""
+    lines = [DECLARATION[dialect]]
+    for cb in CALLBACKS:
+        if names is None or cb.name in names:
+            lines.append(f"def {cb.name}({', '.join(cb.params(dialect))}):\n"
+                         "    pass\n")
+    return "\n".join(lines)
+
+
+REQUIRED = ("open", "get_size", "pread")
+
+
+class CheckTest(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="pyplugin-gen-test-")
+        self.addCleanup(shutil.rmtree, self.dir)
+
+    def path(self, name="plugin.py"):
+        return os.path.join(self.dir, name)
+
+    def write(self, text, name="plugin.py"):
+        with open(self.path(name), "w") as f:
+            f.write(textwrap.dedent(text))
+        return self.path(name)
+
+    def diagnostics(self, text):
+        """The diagnostics of reading and checking text, as strings."""
+        diags = Diagnostics()
+        s = script.read(self.write(text), diags)
+        self.assertIsNotNone(s, [str(d) for d in diags.items])
+        check(s, diags)
+        return [str(d) for d in diags.items]
+
+    def assertClean(self, text):
+        self.assertEqual(self.diagnostics(text), [])
+
+    def assertError(self, text, *needles):
+        diags = self.diagnostics(text)
+        self.assertTrue(diags, "expected an error")
+        for needle in needles:
+            self.assertTrue(any(needle in d for d in diags),
+                            f"{needle!r} not in {diags}")
+        return diags
+
+
+class Required(CheckTest):
+
+    def test_complete_scripts(self):
+        for dialect in Dialect:
+            with self.subTest(dialect=dialect):
+                self.assertClean(definitions(dialect, REQUIRED))
+                self.assertClean(definitions(dialect))
+
+    def test_missing_each(self):
+        for dialect in Dialect:
+            for missing in REQUIRED:
+                present = [n for n in REQUIRED if n != missing]
+                with self.subTest(dialect=dialect, missing=missing):
+                    diags = self.assertError(
+                        definitions(dialect, present),
+                        f"plugin.py: error: required callback '{missing}' "
+                        "is not defined; expected def "
+                        + BY_NAME[missing].python_signature(dialect))
+                    self.assertEqual(len(diags), 1)
+
+    def test_missing_pread_names_the_dialect_signature(self):
+        self.assertError(definitions(Dialect.API1, ["open", "get_size"]),
+                         "expected def pread(h, count, offset)")
+        self.assertError(definitions(Dialect.SEED, ["open", "get_size"]),
+                         "expected def pread(h, count, offset, flags)")
+        self.assertError(definitions(Dialect.RELEASED, ["open", "get_size"]),
+                         "expected def pread(h, buf, offset, flags)")
+
+    def test_empty_script(self):
+        diags = self.assertError("")
+        self.assertEqual(len(diags), 3)
+
+
+class ParameterCount(CheckTest):
+
+    def test_too_few(self):
+        diags = self.assertError(
+            "API_VERSION = 2\n"
+            "def open(readonly): pass\n"
+            "def get_size(h): pass\n"
+            "def pread(h, count, offset): pass\n",
+            "plugin.py:4:1: error: pread takes (h, buf, offset, flags) in "
+            "API 2 (API_VERSION = 2); it is defined with 3 parameters")
+        self.assertEqual(len(diags), 1)
+
+    def test_too_many(self):
+        self.assertError(
+            definitions(Dialect.API1, REQUIRED)
+            + "def zero(h, count, offset, may_trim, extra): pass\n",
+            "zero takes (h, count, offset, may_trim) in API 1 "
+            "(no API declaration); it is defined with 5 parameters")
+
+    def test_seed_flush(self):
+        self.assertError(
+            definitions(Dialect.SEED, REQUIRED) + "def flush(h): pass\n",
+            "flush takes (h, flags) in API 2 (def api_version(): return 2)")
+
+    def test_no_parameters(self):
+        self.assertError(
+            definitions(Dialect.API1, REQUIRED)
+            + "def config(): pass\n",
+            "config takes (key, value)", "defined with 0 parameters")
+        self.assertError(
+            definitions(Dialect.API1, REQUIRED)
+            + "def config_complete(x): pass\n",
+            "config_complete takes ()", "defined with 1 parameter")
+
+    def test_defaults_accepted(self):
+        # An API 1 pread written for API 2, with flags defaulted, binds.
+        self.assertClean(
+            "def open(readonly): pass\n"
+            "def get_size(h): pass\n"
+            "def pread(h, count, offset, flags=0): pass\n"
+            "def zero(h, count, offset, may_trim=False, extra=None): pass\n"
+            "def flush(h=None): pass\n")
+
+    def test_defaults_too_few_required(self):
+        self.assertError(
+            definitions(Dialect.API1, REQUIRED)
+            + "def trim(h, count, offset, flags, extra=1): pass\n",
+            "trim takes (h, count, offset)",
+            "defined with 5 parameters (4 required)")
+
+    def test_varargs_accepted(self):
+        self.assertClean(
+            "API_VERSION = 2\n"
+            "def open(*args): pass\n"
+            "def get_size(h, *rest): pass\n"
+            "def pread(h, buf, *rest, **kw): pass\n"
+            "def cache(*args, **kwargs): pass\n")
+
+    def test_varargs_with_too_many_required(self):
+        self.assertError(
+            definitions(Dialect.API1, REQUIRED)
+            + "def flush(h, a, *rest): pass\n", "flush takes (h)")
+
+    def test_keyword_only(self):
+        self.assertClean(definitions(Dialect.API1, REQUIRED)
+                         + "def flush(h, *, sync=True): pass\n")
+        self.assertError(definitions(Dialect.API1, REQUIRED)
+                         + "def flush(h, *, sync): pass\n",
+                         "required keyword-only parameters sync")
+
+    def test_positional_only(self):
+        self.assertClean(definitions(Dialect.API1, REQUIRED)
+                         + "def flush(h, /): pass\n")
+
+    def test_lambda(self):
+        self.assertClean(definitions(Dialect.API1, ["open", "pread"])
+                         + "get_size = lambda h: 1024\n")
+        self.assertError(definitions(Dialect.API1, ["open", "pread"])
+                         + "\nget_size = lambda: 1024\n",
+                         "get_size takes (h)", "defined with 0 parameters")
+
+    def test_alias(self):
+        diags = self.assertError(
+            "def open(readonly): pass\n"
+            "def get_size(h): pass\n"
+            "def my_read(h, buf, offset, flags): pass\n"
+            "pread = my_read\n",
+            "plugin.py:4:1: error: pread takes (h, count, offset) in API 1")
+        self.assertEqual(len(diags), 1)
+
+    def test_unknown_signature_accepted(self):
+        self.assertClean("import functools\n"
+                         "def open(readonly): pass\n"
+                         "def get_size(h): pass\n"
+                         "pread = functools.partial(print)\n")
+
+    def test_constant(self):
+        self.assertError(definitions(Dialect.API1, ["open", "get_size"])
+                         + "pread = None\n",
+                         "'pread' is a callback name but is bound to a "
+                         "constant, not a function")
+
+
+class Command(CheckTest):
+    """pyplugin-gen reports like a compiler: exit 1, nothing written."""
+
+    def run_cli(self, *args):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            try:
+                status = cli.main(list(args))
+            except SystemExit as e:
+                status = e.code
+        return status, err.getvalue()
+
+    def test_check_ok(self):
+        path = self.write(definitions(Dialect.RELEASED, REQUIRED))
+        self.assertEqual(self.run_cli("--check", path), (0, ""))
+        self.assertEqual(os.listdir(self.dir), ["plugin.py"])
+
+    def test_check_errors(self):
+        path = self.write("API_VERSION = 2\ndef pread(h, count, offset):"
+                          " pass\n")
+        status, err = self.run_cli("--check", path)
+        self.assertEqual(status, 1)
+        lines = err.splitlines()
+        self.assertIn(f"{path}: error: required callback 'open' is not "
+                      "defined; expected def open(readonly)", lines)
+        self.assertIn(f"{path}:2:1: error: pread takes (h, buf, offset, "
+                      "flags) in API 2 (API_VERSION = 2); it is defined "
+                      "with 3 parameters", lines)
+
+    def test_errors_write_nothing(self):
+        path = self.write("def open(readonly): pass\n")
+        out = self.path("out.so")
+        c = self.path("out.c")
+        self.assertEqual(self.run_cli(path, "-o", out)[0], 1)
+        self.assertEqual(self.run_cli(path, "-S", c)[0], 1)
+        self.assertEqual(os.listdir(self.dir), ["plugin.py"])
+
+    def test_syntax_error(self):
+        path = self.write("def open(readonly):\npass\n")
+        status, err = self.run_cli("--check", path)
+        self.assertEqual(status, 1)
+        self.assertRegex(err, rf"^{path}:2:1: error: ")
+
+    def test_invalid_name(self):
+        path = self.write(definitions(Dialect.API1, REQUIRED))
+        status, err = self.run_cli("--check", "--name=-bad", path)
+        self.assertEqual(status, 1)
+        self.assertIn("invalid plugin name", err)
+        status, err = self.run_cli("--check", "--name", "x/y", path)
+        self.assertEqual(status, 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
