@@ -51,6 +51,8 @@ class Diagnostics:
     def has_errors(self) -> bool:
         return any(d.severity is Severity.ERROR for d in self.items)
 
-    def emit(self, stream: TextIO = sys.stderr) -> None:
+    def emit(self, stream: TextIO | None = None) -> None:
+        # sys.stderr as it is now, not as it was at import.
+        stream = stream or sys.stderr
         for d in self.items:
             print(d, file=stream)
