@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import jinja2
 
@@ -37,7 +38,10 @@ def c_string(value: str) -> str:
 def c_comment(value: str) -> str:
     """Text safe inside a /* */ comment, on one line."""
     text = value.encode("unicode_escape").decode("ascii")
-    return text.replace("*/", "*\\/").replace("??", "?\\?")
+    text = text.replace("*/", "*\\/").replace("/*", "/\\*")
+    # Every '?' before another '?', so that no two are left adjacent
+    # ("???=" would keep a "??=").
+    return re.sub(r"\?(?=\?)", r"?\\", text)
 
 
 def registered(script: Script) -> list[Callback]:
