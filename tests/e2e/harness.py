@@ -362,9 +362,12 @@ class Server:
         self.handles.append(h)
         return h
 
-    def nbdinfo(self, *args):
-        """nbdinfo --json [args] on the socket, parsed."""
-        p = run(["nbdinfo", "--json"] + list(args) + [self.uri])
+    def export_uri(self, export_name):
+        return "nbd+unix:///%s?socket=%s" % (export_name, self.sock)
+
+    def nbdinfo(self, *args, export=""):
+        """nbdinfo --json [args] on the socket (and export), parsed."""
+        p = run(["nbdinfo", "--json"] + list(args) + [self.export_uri(export)])
         return json.loads(p.stdout)
 
 

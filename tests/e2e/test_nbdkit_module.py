@@ -77,6 +77,8 @@ class NbdkitModuleChecks(TempDirMixin):
             doc = report(srv)["load"]
             log = srv.log
         self.assertEqual(doc["config"], [["a", "1"], ["b", "two words"]])
+        self.assertEqual(doc["parse_size_at_load"], 3 << 20)
+        self.assertIn("nbdkit_module: loading", log)
         self.assertEqual(doc["constants"], CONSTANTS)
         self.assertEqual({k: errtype(v) for k, v in doc["parse_size"].items()},
                          PARSE_SIZE)

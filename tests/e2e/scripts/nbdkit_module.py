@@ -18,10 +18,14 @@ import json
 
 import nbdkit
 
+# Module functions work while the script is being loaded, too.
+nbdkit.debug("nbdkit_module: loading")
+SIZE_AT_LOAD = nbdkit.parse_size("3M")
+
 API_VERSION = 2
 SIZE = 64 * 1024
 
-load = {"config": []}
+load = {"config": [], "parse_size_at_load": SIZE_AT_LOAD}
 
 CONSTANTS = """FLAG_MAY_TRIM FLAG_FUA FLAG_REQ_ONE FLAG_FAST_ZERO
 FUA_NONE FUA_EMULATE FUA_NATIVE CACHE_NONE CACHE_EMULATE CACHE_NATIVE

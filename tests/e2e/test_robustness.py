@@ -1,0 +1,237 @@
+"""Robustness: the kinds of buffer pread may return (API 1 and seed),
+large requests, SystemExit/KeyboardInterrupt in callbacks, memory use
+over many requests, and script names that must not break the C."""
+
+import errno
+import os
+import shutil
+import unittest
+
+import nbd
+
+from harness import (MiB, Server, TempDirMixin, build_plugin, dump_plugin,
+                     example, pattern, script, sha256_file)
+
+BLOCK = 65536
+
+
+def expected_disk():
+    disk = bytearray(MiB)
+    for i in range(0, MiB, 8):
+        disk[i:i + 8] = b"%08x" % i
+    return disk
+
+
+def read_kinds(srv):
+    """pread 512 and 513 bytes from each 64K block of buffers_*.py:
+    the data, or the errno."""
+    h = srv.connect()
+    out = {}
+    for kind in range(11):
+        for n in (512, 513):
+            try:
+                out[kind, n] = bytes(h.pread(n, kind * BLOCK + 8))
+            except nbd.Error as e:
+                out[kind, n] = errno.errorcode.get(e.errnum, e.errnum)
+    h.shutdown()
+    return out
+
+
+class BufferKinds(TempDirMixin):
+    SCRIPT = None
+    SEED = False
+    # The kinds that are not buffers: an error in both.
+    ERRORS = (6, 7, 8)
+    # A strided memoryview: nbdkit python refuses it (it asks for a
+    # contiguous buffer); copying it would be fine too.
+    EITHER = (5,)
+
+    def test_buffer_kinds(self):
+        disk = expected_disk()
+        if self.SEED:
+            peer = Server("python", script("seed_peer.py"),
+                          env={"SEED_SCRIPT": self.SCRIPT})
+        else:
+            peer = Server("python", self.SCRIPT)
+        with peer:
+            want = read_kinds(peer)
+        plugin = build_plugin(self.SCRIPT, self.tmpdir)
+        with Server(plugin) as gen:
+            got = read_kinds(gen)
+            log = gen.log
+        for (kind, n), w in sorted(want.items()):
+            g = got[kind, n]
+            off = kind * BLOCK + 8
+            if kind in self.ERRORS:
+                self.assertEqual(w, "EIO", (kind, n))
+                self.assertEqual(g, "EIO", (kind, n, g))
+            elif kind in self.EITHER:
+                self.assertIn(g, ("EIO", bytes(n)), (kind, n))
+            else:
+                self.assertEqual(w, disk[off:off + n], (kind, n))
+                self.assertEqual(g, w, "block %d, %d bytes" % (kind, n))
+        # The error names what was wrong.
+        self.assertIn("pread", log)
+
+
+class BufferKindsApi1(BufferKinds, unittest.TestCase):
+    SCRIPT = script("buffers_api1.py")
+
+
+class BufferKindsSeed(BufferKinds, unittest.TestCase):
+    SCRIPT = script("buffers_seed.py")
+    SEED = True
+
+
+class LargeRequests(TempDirMixin, unittest.TestCase):
+    """32 MiB reads and writes in every dialect."""
+
+    def check(self, plugin_args):
+        data = pattern(5, 32 * MiB)
+        with Server(*plugin_args) as srv:
+            h = srv.connect()
+            h.pwrite(data, 8 * MiB + 512)
+            got = h.pread(32 * MiB, 8 * MiB + 512)
+            self.assertTrue(got == data, "32 MiB read back differs")
+            h.zero(32 * MiB, 8 * MiB + 512)
+            self.assertTrue(h.pread(32 * MiB, 8 * MiB + 512) ==
+                            bytes(32 * MiB))
+
+    def test_released(self):
+        self.check([build_plugin(example("ramdisk.py"), self.tmpdir),
+                    "size=64M"])
+
+    def test_api1(self):
+        self.check([build_plugin(example("api1.py"), self.tmpdir),
+                    "size=64M"])
+
+    def test_seed(self):
+        self.check([build_plugin(example("disk.py"), self.tmpdir),
+                    "size=64M"])
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+class MemoryUse(TempDirMixin, unittest.TestCase):
+    """Many requests must not grow nbdkit's memory: a leaked 256K buffer
+    per request would be gigabytes here."""
+
+    ROUNDS = 1500
+    SIZE = 256 * 1024
+
+    def churn(self, h, base):
+        data = pattern(1, self.SIZE)
+        for i in range(self.ROUNDS):
+            off = base + (i % 8) * self.SIZE
+            h.pwrite(data, off)
+            h.pread(self.SIZE, off)
+
+    def check(self, plugin, *config):
+        with Server(plugin, *config) as srv:
+            h = srv.connect()
+            self.churn(h, 0)                # warm up
+            before = rss_kib(srv.proc.pid)
+            self.churn(h, 0)
+            self.churn(h, 0)
+            after = rss_kib(srv.proc.pid)
+        # 2 x 1500 x 2 x 256K = 1.5 GiB went through; allow 32 MiB.
+        self.assertLess(after - before, 32 * 1024,
+                        "RSS grew from %d KiB to %d KiB" % (before, after))
+
+    def test_released(self):
+        self.check(build_plugin(example("ramdisk.py"), self.tmpdir),
+                   "size=4M")
+
+    def test_api1(self):
+        self.check(build_plugin(example("api1.py"), self.tmpdir), "size=4M")
+
+    def test_seed(self):
+        self.check(build_plugin(example("disk.py"), self.tmpdir), "size=4M")
+
+    def test_errors(self):
+        """Exceptions (with tracebacks formatted) do not leak either."""
+        plugin = build_plugin(script("errors.py"), self.tmpdir)
+        with Server(plugin, nbdkit_options=["--log=null"]) as srv:
+            h = srv.connect()
+
+            def fail(n):
+                for _ in range(n):
+                    try:
+                        h.pread(512, 128 * 1024)
+                    except nbd.Error:
+                        pass
+            fail(2000)
+            before = rss_kib(srv.proc.pid)
+            fail(6000)
+            after = rss_kib(srv.proc.pid)
+        self.assertLess(after - before, 8 * 1024,
+                        "RSS grew from %d KiB to %d KiB" % (before, after))
+
+
+class SystemExitInCallback(TempDirMixin, unittest.TestCase):
+    """SystemExit and KeyboardInterrupt are errors for that request,
+    as in nbdkit python; nbdkit keeps serving."""
+
+    def check(self, *args):
+        with Server(*args) as srv:
+            h = srv.connect()
+            for off in (64 * 1024, 128 * 1024, 192 * 1024):
+                with self.assertRaises(nbd.Error) as cm:
+                    h.pread(512, off)
+                self.assertEqual(cm.exception.errnum, errno.EIO)
+                self.assertEqual(h.pread(512, 0), bytes(512))
+            self.assertIsNone(srv.proc.poll(), "nbdkit exited")
+            h2 = srv.connect()
+            self.assertEqual(h2.pread(512, 0), bytes(512))
+            log = srv.log
+        self.assertIn("SystemExit", log)
+        self.assertIn("KeyboardInterrupt", log)
+
+    def test_peer(self):
+        self.check("python", script("systemexit.py"))
+
+    def test_generated(self):
+        self.check(build_plugin(script("systemexit.py"), self.tmpdir))
+
+
+class AwkwardNames(TempDirMixin, unittest.TestCase):
+    """Script paths with quotes, backslashes, comment terminators,
+    trigraphs and newlines are data, never C."""
+
+    # (directory, file name): "*" or "??" at the end of a directory
+    # makes "*/" (ends a C comment) or "??/" (a trigraph backslash)
+    # in the path.
+    CASES = [("plain", 'quo"te.py'), ("plain", "back\\slash.py"),
+             ("com*", "ment.py"), ("a'b \"c\" \\d *", "/* e.py"),
+             ("new\nline", "new\nline.py"), ("tri??", "??=graph.py")]
+
+    def test_names(self):
+        from harness import generate
+        for i, (dirname, name) in enumerate(self.CASES):
+            name = name.lstrip("/")
+            with self.subTest(path=os.path.join(dirname, name)):
+                d = os.path.join(self.tmpdir, "case%d" % i, dirname)
+                os.makedirs(d)
+                src = os.path.join(d, name)
+                shutil.copyfile(example("api1.py"), src)
+                so = os.path.join(self.tmpdir, "case%d" % i, "plugin.so")
+                generate(src, so)
+                fields, text = dump_plugin(so)
+                self.assertEqual(fields["script_sha256"], sha256_file(src))
+                if "\n" not in name:
+                    self.assertEqual(os.path.basename(fields["script"]),
+                                     name, text)
+                with Server(so, "size=1M") as srv:
+                    h = srv.connect()
+                    h.pwrite(b"named", 0)
+                    self.assertEqual(h.pread(5, 0), b"named")
+
+
+if __name__ == "__main__":
+    unittest.main()
