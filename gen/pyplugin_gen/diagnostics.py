@@ -1,10 +1,21 @@
-"""Compiler-style diagnostics: FILE:LINE:COL: error: MESSAGE."""
+"""Compiler-style diagnostics: FILE:LINE:COL: error: MESSAGE.
+
+Lines and columns are 1-based; columns count characters, as Python's own
+SyntaxError does (ast's byte offsets are converted by the reader).  Line 0
+means the file as a whole (an unreadable file) and prints as FILE: only.
+
+On a terminal, as gcc does, each diagnostic is followed by its source line
+and a caret, and the output is coloured (unless NO_COLOR is set or TERM is
+"dumb").  Anywhere else the output is plain, one line per diagnostic, so
+that it can be parsed.
+"""
 
 from __future__ import annotations
 
 import enum
+import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 
@@ -18,41 +29,155 @@ class Severity(enum.Enum):
 class Diagnostic:
     file: str
     line: int  # 1-based; 0 when the problem is the file as a whole
-    col: int  # 1-based; 0 when unknown
+    col: int  # 1-based, in characters; 0 when unknown
     severity: Severity
     message: str
+    length: int = 1  # characters underlined from col, for the caret line
+    notes: tuple["Diagnostic", ...] = field(default=())
 
-    def __str__(self) -> str:
+    @property
+    def location(self) -> str:
         where = self.file
         if self.line:
             where += f":{self.line}"
             if self.col:
                 where += f":{self.col}"
-        return f"{where}: {self.severity.value}: {self.message}"
+        return where
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.severity.value}: {self.message}"
+
+
+def note(file: str, line: int, col: int, message: str,
+         length: int = 1) -> Diagnostic:
+    """A note to attach to an error or warning (printed right after it)."""
+    return Diagnostic(file, line, col, Severity.NOTE, message, length)
+
+
+# gcc's default colours (GCC_COLORS): bold locations, red errors, magenta
+# warnings, cyan notes, green carets.
+_COLOURS = {
+    "location": "\033[1m",
+    Severity.ERROR: "\033[1;31m",
+    Severity.WARNING: "\033[1;35m",
+    Severity.NOTE: "\033[1;36m",
+    "caret": "\033[1;32m",
+}
+_RESET = "\033[m"
+
+
+def wants_colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, and not when the user asks for none."""
+    return (_isatty(stream) and "NO_COLOR" not in os.environ
+            and os.environ.get("TERM") != "dumb")
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 class Diagnostics:
-    """Collects diagnostics for one run of the generator."""
+    """Collects the diagnostics of one run of the generator.
 
-    def __init__(self) -> None:
+    With werror, warnings are recorded as errors, marked [-Werror] as gcc
+    marks them.
+    """
+
+    def __init__(self, werror: bool = False) -> None:
         self.items: list[Diagnostic] = []
+        self.werror = werror
+        # Decoded source lines per file, for the caret display.
+        self.sources: dict[str, list[str]] = {}
+
+    def set_source(self, file: str, text: str) -> None:
+        self.sources[file] = text.splitlines()
 
     def add(self, file: str, line: int, col: int, severity: Severity,
-            message: str) -> None:
-        self.items.append(Diagnostic(file, line, col, severity, message))
+            message: str, length: int = 1,
+            notes: tuple[Diagnostic, ...] | list[Diagnostic] = ()
+            ) -> Diagnostic:
+        if severity is Severity.WARNING and self.werror:
+            severity = Severity.ERROR
+            message += " [-Werror]"
+        d = Diagnostic(file, line, col, severity, message, max(length, 1),
+                       tuple(notes))
+        self.items.append(d)
+        return d
 
-    def error(self, file: str, line: int, col: int, message: str) -> None:
-        self.add(file, line, col, Severity.ERROR, message)
+    def error(self, file: str, line: int, col: int, message: str,
+              length: int = 1, notes=()) -> Diagnostic:
+        return self.add(file, line, col, Severity.ERROR, message, length,
+                        notes)
 
-    def warning(self, file: str, line: int, col: int, message: str) -> None:
-        self.add(file, line, col, Severity.WARNING, message)
+    def warning(self, file: str, line: int, col: int, message: str,
+                length: int = 1, notes=()) -> Diagnostic:
+        return self.add(file, line, col, Severity.WARNING, message, length,
+                        notes)
 
     @property
     def has_errors(self) -> bool:
         return any(d.severity is Severity.ERROR for d in self.items)
 
-    def emit(self, stream: TextIO | None = None) -> None:
-        # sys.stderr as it is now, not as it was at import.
-        stream = stream or sys.stderr
+    def errors_in(self, file: str) -> bool:
+        return any(d.severity is Severity.ERROR and d.file == file
+                   for d in self.items)
+
+    def ordered(self) -> list[Diagnostic]:
+        """Files in the order first seen; within a file, by position."""
+        files: dict[str, int] = {}
         for d in self.items:
-            print(d, file=stream)
+            files.setdefault(d.file, len(files))
+        return sorted(self.items,
+                      key=lambda d: (files[d.file], d.line, d.col))
+
+    def emit(self, stream: TextIO | None = None,
+             caret: bool | None = None, colour: bool | None = None) -> None:
+        """Print everything collected.  By default the source line, caret
+        and colours appear only when stream is a terminal."""
+        if stream is None:
+            stream = sys.stderr
+        if caret is None:
+            caret = _isatty(stream)
+        if colour is None:
+            colour = wants_colour(stream)
+        out = []
+        for d in self.ordered():
+            for item in (d, *d.notes):
+                out.append(self.format(item, caret, colour))
+        if out:
+            stream.write("".join(out))
+            stream.flush()
+
+    def format(self, d: Diagnostic, caret: bool = False,
+               colour: bool = False) -> str:
+        def paint(key, text: str) -> str:
+            return f"{_COLOURS[key]}{text}{_RESET}" if colour else text
+
+        text = (f"{paint('location', d.location + ':')} "
+                f"{paint(d.severity, d.severity.value + ':')} {d.message}\n")
+        if caret:
+            text += self.caret_lines(d, colour)
+        return text
+
+    def caret_lines(self, d: Diagnostic, colour: bool = False) -> str:
+        """gcc's source display:   3 | def pread(h):
+                                     |     ^~~~~"""
+        lines = self.sources.get(d.file)
+        if not lines or not 1 <= d.line <= len(lines):
+            return ""
+        source = lines[d.line - 1]
+        number = f"{d.line:5d}"
+        gutter = " " * len(number)
+        if not d.col:
+            return f"{number} | {source}\n"
+        col = min(d.col, len(source) + 1)
+        # Keep tabs, so that the caret lines up however tabs are shown.
+        pad = "".join(c if c == "\t" else " " for c in source[:col - 1])
+        length = max(1, min(d.length, len(source) - col + 1))
+        mark = "^" + "~" * (length - 1)
+        if colour:
+            mark = f"{_COLOURS['caret']}{mark}{_RESET}"
+        return f"{number} | {source}\n{gutter} | {pad}{mark}\n"
