@@ -1,43 +1,170 @@
-"""Checks of a script model against the callback table."""
+"""Checks of a script model against the callback table.
+
+script.py has already reported what makes a script unreadable and an
+invalid API declaration or metadata; this judges the callbacks: that the
+required ones exist, that each is a function nbdkit's call would bind to
+in the script's dialect, and that no function is a near miss of a
+callback name.
+"""
 
 from __future__ import annotations
 
-from .callbacks import BY_NAME, REQUIRED
+from .callbacks import BY_NAME, CALLBACKS, REQUIRED, Result
 from .diagnostics import Diagnostics
-from .script import Script
+from .script import Definition, Script, Signature
+
+# Result kinds for which a generator function is a fine callback: nbdkit
+# iterates over the result.
+_ITERATED = (Result.EXPORTS, Result.EXTENTS)
 
 
 def check(script: Script, diags: Diagnostics) -> None:
-    path = script.path
+    _required(script, diags)
+    for name, cands in script.candidates.items():
+        if name in BY_NAME:
+            for d in cands:
+                _callback(script, d, diags)
+    _near_misses(script, diags)
+
+
+def expected(script: Script, name: str) -> str:
+    """'(h, buf, offset, flags) in API 2 (API_VERSION = 2)'"""
+    cb = BY_NAME[name]
+    return (f"({', '.join(cb.params(script.dialect))}) in "
+            f"{script.dialect.declaration}")
+
+
+def _required(script: Script, diags: Diagnostics) -> None:
     for name in REQUIRED:
-        if name not in script.callbacks:
-            cb = BY_NAME[name]
-            diags.error(path, 0, 0,
-                        f"required callback '{name}' is not defined; "
-                        f"expected def {cb.python_signature(script.dialect)}")
-    for name, d in script.callbacks.items():
-        cb = BY_NAME[name]
-        if d.value_is_literal:
-            diags.error(path, d.line, d.col,
-                        f"'{name}' is a callback name but is bound to a "
-                        "constant, not a function")
+        if script.candidates.get(name):
             continue
-        if d.signature is None:
-            continue
-        n = len(cb.params(script.dialect))
-        if not d.signature.accepts(n):
-            diags.error(path, d.line, d.col,
-                        f"{name} takes ({', '.join(cb.params(script.dialect))})"
-                        f" in {script.dialect.declaration}; "
-                        f"it is defined with {_describe(d.signature)}")
+        message = f"required callback '{name}' is not defined"
+        if script.dialect_known:
+            message += f"; expected def {name}{expected(script, name)}"
+        if script.dynamic and not script.imported:
+            line, _, what = script.dynamic[0]
+            message += (f" (the script may define it through {what} on line "
+                        f"{line}, which only --import can see)")
+        diags.error(script.path, 1, 1, message)
 
 
-def _describe(sig) -> str:
+def _callback(script: Script, d: Definition, diags: Diagnostics) -> None:
+    path, name = script.path, d.name
+    cb = BY_NAME[name]
+
+    def error(message: str) -> None:
+        diags.error(path, d.line, d.col, message, d.length)
+
+    def warning(message: str) -> None:
+        diags.warning(path, d.line, d.col, message, d.length)
+
+    if d.kind == "literal":
+        error(f"callback '{name}' must be a function, but it is bound to "
+              f"{d.what}")
+        return
+    if d.kind in ("class", "other"):
+        warning(f"callback '{name}' is {d.what}, not a def: fine at run "
+                "time if it is callable, but its parameters were not "
+                "checked (--import checks them)")
+        return
+    if d.is_async:
+        error(f"callback '{name}' is an async def: nbdkit calls it without "
+              "awaiting it, so its body would never run")
+        return
+    if d.generator and cb.result[script.dialect] not in _ITERATED:
+        error(f"callback '{name}' is a generator function (it contains "
+              "yield): calling it only creates a generator, so its body "
+              "would never run")
+        return
+    if d.decorated:
+        warning(f"callback '{name}' is decorated: fine at run time, but "
+                "the decorator may change what it accepts, so its "
+                "parameters were not checked (--import checks them)")
+        return
+    if not script.dialect_known or d.signature is None:
+        return
+    n = len(cb.params(script.dialect))
+    if not d.signature.accepts(n):
+        error(f"{name} takes {expected(script, name)}; it is defined "
+              f"with {describe(d.signature, n)}")
+        return
+    if d.kind == "lambda":
+        warning(f"callback '{name}' is a lambda: fine at run time, and its "
+                "parameters were checked, but tracebacks will call it "
+                "'<lambda>'; prefer def")
+
+
+def describe(sig: Signature, n: int) -> str:
+    """What is wrong with sig for a call with n positional arguments."""
     if sig.required_kwonly:
-        return ("required keyword-only parameters "
-                + ", ".join(sig.required_kwonly))
-    n = sig.positional
-    text = f"{n} parameter{'s' if n != 1 else ''}"
-    if sig.required != n:
+        names = ", ".join(sig.required_kwonly)
+        s = "s" if len(sig.required_kwonly) > 1 else ""
+        return (f"required keyword-only parameter{s} {names}, which "
+                "nbdkit's positional call cannot give")
+    p = sig.positional
+    text = f"{p} parameter{'s' if p != 1 else ''}"
+    if sig.required < p:
         text += f" ({sig.required} required)"
+    if sig.varargs:
+        text += " and *args"
     return text
+
+
+def _near_misses(script: Script, diags: Diagnostics) -> None:
+    """Warn about top-level functions one edit away from a callback name
+    the script does not define, e.g. pwirte for pwrite."""
+    undefined = [cb.name for cb in CALLBACKS
+                 if not script.candidates.get(cb.name)]
+    for fn in script.functions.values():
+        if fn.name in BY_NAME or fn.name in ("api_version",):
+            continue
+        match = closest(fn.name, undefined)
+        if match:
+            diags.warning(script.path, fn.line, fn.col,
+                          f"function '{fn.name}' is not an nbdkit callback;"
+                          f" did you mean '{match}'?", fn.length)
+    # A misspelt API declaration silently means API 1.
+    if script.candidates.get("API_VERSION") or \
+            script.candidates.get("api_version"):
+        return
+    for name, (line, col) in script.bound.items():
+        target = closest(name, ["API_VERSION", "api_version"])
+        if target and name not in script.functions:
+            diags.warning(script.path, line, col,
+                          f"'{name}' does not declare the API version; "
+                          f"did you mean '{target}'?", len(name))
+        elif target:
+            diags.warning(script.path, line, col,
+                          f"function '{name}' does not declare the API "
+                          f"version; did you mean '{target}'?", len(name))
+
+
+def closest(name: str, candidates: list[str]) -> str | None:
+    """The first candidate one edit (insertion, deletion, substitution or
+    transposition of neighbours) or only letter case away from name."""
+    for c in candidates:
+        if name != c and (name.casefold() == c.casefold()
+                          or _one_edit(name, c)):
+            return c
+    return None
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return False
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return (len(diff) == 2 and diff[1] == diff[0] + 1
+                and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    if la > lb:
+        a, b = b, a
+    # b is one longer: deleting one character of b gives a.
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1:]

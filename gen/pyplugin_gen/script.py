@@ -1,4 +1,12 @@
-"""Read a plugin script with `ast` into a small model.  Never runs it."""
+"""Read a plugin script with `ast` into a small model.  Never runs it.
+
+The reader records what the script binds at module level (callbacks, the
+API declaration, metadata) and where, and reports what makes a script
+unreadable: I/O errors, undecodable bytes, syntax errors (Python's own
+messages, including the ones only the bytecode compiler finds), and an
+invalid API declaration or metadata.  Judging the callbacks against the
+callback table is check.py's job.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +14,28 @@ import ast
 import hashlib
 import io
 import os
+import re
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 
 from .callbacks import BY_NAME, Dialect
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostics, note
 
 # Module-level strings nbdkit python ignores and the generated plugin uses.
 METADATA = ("longname", "description", "version", "config_help",
             "magic_config_key")
+
+# The two ways to declare the API version (SPEC's dialect table).
+API_FORMS = ("API_VERSION", "api_version")
+
+# What nbdkit accepts as a key in key=value (man 3 nbdkit-plugin, .config):
+# anything else on the command line is a bare parameter, so a magic key
+# outside this grammar could never be given as key=value.
+CONFIG_KEY = re.compile(r"[A-Za-z][A-Za-z0-9._-]*\Z")
+
+# Names whose every module-level binding the reader tracks.
+_TRACKED = frozenset(BY_NAME) | frozenset(METADATA) | frozenset(API_FORMS)
 
 
 @dataclass(frozen=True)
@@ -43,14 +64,34 @@ class Signature:
 
 @dataclass(frozen=True)
 class Definition:
-    """A top-level name the script binds, with where and how."""
+    """A module-level binding of a name the generator cares about."""
 
     name: str
     line: int
-    col: int
-    kind: str  # "def", "alias" (of a top-level def), "lambda" or "other"
+    col: int  # 1-based, in characters, of the name where it is bound
+    # "def", "lambda", "alias" (of a def or lambda), "class",
+    # "literal" (a value that is certainly not callable, e.g. `pread = 3`)
+    # or "other" (an expression whose value is unknown until run time).
+    kind: str
     signature: Signature | None  # None when it cannot be known statically
-    value_is_literal: bool = False  # e.g. `pread = 3`
+    # The compound statement the binding is inside ("if", "try", ...), or
+    # None for a plain top-level binding that always happens.
+    conditional: str | None = None
+    is_async: bool = False
+    generator: bool = False  # the def contains yield
+    decorated: bool = False
+    what: str = ""  # for "literal", "class" and "other": what it is
+    length: int = 1  # length of the name, for the caret display
+    value: ast.expr | None = field(default=None, compare=False, repr=False)
+    node: ast.AST | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def value_is_literal(self) -> bool:
+        return self.kind == "literal"
+
+    @property
+    def is_function(self) -> bool:
+        return self.kind in ("def", "lambda", "alias")
 
 
 @dataclass(frozen=True)
@@ -66,10 +107,29 @@ class Script:
     filename: str  # base name, used as co_filename and in the plugin
     source: bytes
     dialect: Dialect = Dialect.API1
+    # False when the API declaration is invalid: the dialect is a guess
+    # and parameters are not judged against it.
+    dialect_known: bool = True
+    # The binding of each callback name in effect at the end of the module
+    # (the last one, as Python would use).
     callbacks: dict[str, Definition] = field(default_factory=dict)
+    # Every binding of a tracked name that may be in effect at the end:
+    # the last top-level one plus any made conditionally after it.
+    candidates: dict[str, list[Definition]] = field(default_factory=dict)
+    # Top-level functions (def, lambda, alias) by name, callbacks or not.
     functions: dict[str, Definition] = field(default_factory=dict)
     metadata: dict[str, Metadata] = field(default_factory=dict)
     docstring: str | None = None
+    # Constructs that may bind names the reader cannot see, with their
+    # positions: `from m import *`, globals(), setattr(), exec() ...
+    dynamic: list[tuple[int, int, str]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    # True once --import has replaced the callbacks by what the script
+    # has after running.
+    imported: bool = False
+    # Every name bound at module level (at any depth of if/try/...), with
+    # the position of its first binding.
+    bound: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -96,131 +156,571 @@ def decode(source: bytes) -> str:
 
 
 def read(path: str, diags: Diagnostics) -> Script | None:
-    """Read and parse the script; report problems to diags."""
+    """Read and parse the script; report problems to diags.
+
+    Returns None when the script cannot be parsed at all; otherwise the
+    model, possibly with errors reported.
+    """
     try:
         with open(path, "rb") as f:
             source = f.read()
     except OSError as e:
-        diags.error(path, 0, 0, f"cannot read script: {e.strerror}")
+        diags.error(path, 0, 0, f"cannot read script: "
+                    f"{e.strerror or e}")
         return None
     script = Script(path, os.path.basename(path), source)
     try:
-        text = decode(source)
-    except (SyntaxError, UnicodeDecodeError, LookupError) as e:
-        diags.error(path, getattr(e, "lineno", None) or 1, 0,
-                    f"cannot decode script: {e}")
+        script.filename.encode("utf-8")
+    except UnicodeEncodeError:
+        # The name travels in the plugin as a C string and becomes the
+        # script's __file__, which must be valid UTF-8.
+        diags.error(path, 0, 0, "the script's file name is not valid UTF-8;"
+                    " rename it")
         return None
-    try:
-        tree = ast.parse(text, filename=path)
-    except SyntaxError as e:
-        diags.error(path, e.lineno or 1, e.offset or 0, e.msg)
+    text = _decode(script, diags)
+    if text is None:
+        return None
+    script.lines = text.splitlines()
+    diags.set_source(path, text)
+    tree = _parse(script, text, diags)
+    if tree is None:
         return None
     _Reader(script, diags).visit_module(tree)
     return script
+
+
+def _decode(script: Script, diags: Diagnostics) -> str | None:
+    """The source text, or None after reporting why it cannot be had."""
+    source, path = script.source, script.path
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError as e:
+        # A bad coding line, or a BOM that contradicts it.  Point at the
+        # declared encoding name when there is one.
+        line, col = _coding_position(source)
+        diags.error(path, line, col, f"cannot decode script: {e.msg}")
+        return None
+    try:
+        return source.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = source.count(b"\n", 0, e.start) + 1
+        start = source.rfind(b"\n", 0, e.start) + 1
+        col = len(source[start:e.start].decode(encoding, "replace")) + 1
+        bad = source[e.start:e.end]
+        diags.error(path, line, col,
+                    f"cannot decode script as {encoding}: {e.reason} "
+                    f"(byte{'s' if len(bad) > 1 else ''} "
+                    f"{' '.join('0x%02x' % b for b in bad)}); declare the "
+                    "encoding with a '# -*- coding: NAME -*-' line (PEP 263)")
+        return None
+
+
+def _coding_position(source: bytes) -> tuple[int, int]:
+    for number, line in enumerate(source.split(b"\n")[:2], 1):
+        m = re.match(rb"[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", line)
+        if m:
+            return number, len(line[:m.start(1)].decode("latin-1")) + 1
+    return 1, 1
+
+
+def _parse(script: Script, text: str, diags: Diagnostics) -> ast.Module | None:
+    """Parse and compile (without running) the source.  Compiling finds
+    the errors the parser leaves to the compiler ('return' outside a
+    function, nonlocal at module level, ...) and Python's warnings."""
+    path = script.path
+    nul = text.find("\0")
+    if nul != -1:
+        line = text.count("\n", 0, nul) + 1
+        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        diags.error(path, line, col, "source code cannot contain null bytes")
+        return None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            tree = ast.parse(text, filename=path)
+            compile(tree, path, "exec", dont_inherit=True)
+        except SyntaxError as e:
+            line = e.lineno or 1
+            col = e.offset or 0
+            if line > len(script.lines) + 1:
+                line = len(script.lines) or 1
+            length = 1
+            if e.end_lineno == e.lineno and e.end_offset and col \
+                    and e.end_offset > col:
+                length = e.end_offset - col
+            diags.error(path, line, col, e.msg, length)
+            return None
+        except (RecursionError, MemoryError):
+            diags.error(path, 1, 1, "the script is nested too deeply for "
+                        "Python to compile")
+            return None
+        except ValueError as e:  # defensive: anything else compile rejects
+            diags.error(path, 1, 1, str(e))
+            return None
+    seen = set()
+    for w in caught:
+        if not issubclass(w.category, (SyntaxWarning, DeprecationWarning)):
+            continue
+        message = str(w.message)
+        line = w.lineno or 1
+        if (line, message) in seen:
+            continue
+        seen.add((line, message))
+        diags.warning(path, line, _warning_column(script, line, message),
+                      message)
+    return tree
+
+
+def _warning_column(script: Script, line: int, message: str) -> int:
+    """Python's warnings carry no column: find the quoted text, e.g. the
+    '\\d' of "invalid escape sequence '\\d'", else the first non-blank."""
+    if not 1 <= line <= len(script.lines):
+        return 1
+    text = script.lines[line - 1]
+    m = re.search(r"""['"]([^'"]+)['"]""", message)
+    if m:
+        where = text.find(m.group(1))
+        if where != -1:
+            return where + 1
+    return len(text) - len(text.lstrip()) + 1
+
+
+def _char_col(lines: list[str], lineno: int, byte_offset: int) -> int:
+    """ast's UTF-8 byte offset as a 1-based character column."""
+    if not 1 <= lineno <= len(lines):
+        return byte_offset + 1
+    prefix = lines[lineno - 1].encode("utf-8")[:byte_offset]
+    return len(prefix.decode("utf-8", "replace")) + 1
+
+
+def _describe_literal(value: ast.expr) -> str | None:
+    """'an int', 'a list' ... for values that certainly cannot be called."""
+    if isinstance(value, ast.Constant):
+        v = value.value
+        if v is None:
+            return "None"
+        if v is Ellipsis:
+            return "Ellipsis"
+        name = type(v).__name__
+        if name == "bytes":
+            return "a bytes object"
+        return ("an " if name[0] in "aeiou" else "a ") + name
+    kinds = {
+        ast.List: "a list", ast.ListComp: "a list", ast.Tuple: "a tuple",
+        ast.Dict: "a dict", ast.DictComp: "a dict", ast.Set: "a set",
+        ast.SetComp: "a set", ast.GeneratorExp: "a generator",
+        ast.JoinedStr: "an f-string",
+    }
+    for kind, text in kinds.items():
+        if isinstance(value, kind):
+            return text
+    return None
+
+
+def _is_generator(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Does fn's own body (not nested scopes) contain yield?"""
+    todo: list[ast.AST] = list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                             ast.Lambda, ast.ClassDef)):
+            # Only their decorators, defaults and so on run in fn's scope;
+            # none of those can hold a yield that is not a syntax error
+            # elsewhere, so skip the whole node.
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return False
+
+
+_DYNAMIC_CALLS = ("globals", "vars", "setattr", "exec", "eval", "locals",
+                  "__import__")
 
 
 class _Reader:
     def __init__(self, script: Script, diags: Diagnostics) -> None:
         self.script = script
         self.diags = diags
-        self.api_decls: list[tuple[str, ast.AST, int | None]] = []
+        # Per tracked name: the last unconditional binding.
+        self.last: dict[str, Definition] = {}
+        # Names bound to a class statement, for messages.
+        self.classes: set[str] = set()
 
-    def error(self, node: ast.AST, message: str) -> None:
-        self.diags.error(self.script.path, node.lineno, node.col_offset + 1,
-                         message)
+    # Positions --------------------------------------------------------
+
+    def pos(self, node: ast.AST) -> tuple[int, int]:
+        return node.lineno, _char_col(self.script.lines, node.lineno,
+                                      node.col_offset)
+
+    def name_pos(self, node: ast.AST, name: str) -> tuple[int, int]:
+        """Where name appears in the def/class statement at node."""
+        line, col = self.pos(node)
+        if 1 <= line <= len(self.script.lines):
+            text = self.script.lines[line - 1]
+            m = re.compile(r"(?:async\s+)?(?:def|class)\s+(" + re.escape(name)
+                           + r")\b").match(text, col - 1)
+            if m:
+                return line, m.start(1) + 1
+        return line, col
+
+    def error(self, node: ast.AST, message: str, length: int = 1,
+              notes=()) -> None:
+        line, col = self.pos(node)
+        self.diags.error(self.script.path, line, col, message, length, notes)
+
+    def error_at(self, d: Definition, message: str, notes=()) -> None:
+        self.diags.error(self.script.path, d.line, d.col, message, d.length,
+                         notes)
+
+    def note_at(self, d: Definition, message: str):
+        return note(self.script.path, d.line, d.col, message, d.length)
+
+    # The walk ---------------------------------------------------------
 
     def visit_module(self, tree: ast.Module) -> None:
         self.script.docstring = ast.get_docstring(tree, clean=True)
-        for stmt in tree.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.bind(Definition(stmt.name, stmt.lineno,
-                                     stmt.col_offset + 1, "def",
-                                     Signature.of(stmt.args)))
-                if stmt.name == "api_version":
-                    self.api_decls.append(("api_version()", stmt,
-                                           _returned_literal(stmt)))
-            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-                self.assignment(stmt)
-            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                for alias in stmt.names:
-                    name = (alias.asname or alias.name).split(".")[0]
-                    self.bind(Definition(name, stmt.lineno,
-                                         stmt.col_offset + 1, "other", None))
-        self.dialect()
+        self.docstring_node = tree.body[0].value \
+            if self.script.docstring is not None else None
+        self.find_dynamic(tree)
+        self.body(tree.body, None)
+        self.script.callbacks = {
+            name: cands[-1] for name, cands in self.script.candidates.items()
+            if name in BY_NAME and cands}
+        self.api_declaration()
+        self.read_metadata()
 
-    def assignment(self, stmt: ast.Assign | ast.AnnAssign) -> None:
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-        value = stmt.value
-        for target in targets:
-            if not isinstance(target, ast.Name) or value is None:
-                continue
-            name = target.id
-            if name == "API_VERSION":
-                literal = value.value if isinstance(value, ast.Constant) \
-                    else None
-                self.api_decls.append(("API_VERSION", stmt, literal))
-            elif name in METADATA:
-                if isinstance(value, ast.Constant) and \
-                        isinstance(value.value, str):
-                    self.script.metadata[name] = Metadata(
-                        value.value, stmt.lineno, stmt.col_offset + 1)
-                else:
-                    self.error(value, f"'{name}' must be a string literal")
-            self.bind(self.definition_of(name, stmt, value))
+    def find_dynamic(self, tree: ast.Module) -> None:
+        for node in ast.walk(tree):
+            what = None
+            if isinstance(node, ast.ImportFrom) and \
+                    any(a.name == "*" for a in node.names):
+                what = f"'from {'.' * node.level}{node.module or ''} import *'"
+            elif isinstance(node, ast.Call) and \
+                    isinstance(node.func, ast.Name) and \
+                    node.func.id in _DYNAMIC_CALLS:
+                what = f"{node.func.id}()"
+            if what:
+                self.script.dynamic.append((*self.pos(node), what))
+        self.script.dynamic.sort()
 
-    def definition_of(self, name: str, stmt: ast.stmt,
-                      value: ast.expr) -> Definition:
-        where = (stmt.lineno, stmt.col_offset + 1)
+    def body(self, stmts: list[ast.stmt], cond: str | None) -> None:
+        for stmt in stmts:
+            self.statement(stmt, cond)
+
+    def statement(self, stmt: ast.stmt, cond: str | None) -> None:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.bind(self.function(stmt, cond))
+        elif isinstance(stmt, ast.ClassDef):
+            line, col = self.name_pos(stmt, stmt.name)
+            self.bind(Definition(stmt.name, line, col, "class", None, cond,
+                                 what="a class", length=len(stmt.name),
+                                 node=stmt))
+        elif isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                self.target(target, stmt.value, cond)
+        elif isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None:
+                self.target(stmt.target, stmt.value, cond)
+        elif isinstance(stmt, ast.AugAssign):
+            self.target(stmt.target, None, cond)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for alias in stmt.names:
+                if alias.name == "*":
+                    continue
+                name = (alias.asname or alias.name).split(".")[0]
+                module = alias.name if isinstance(stmt, ast.Import) else \
+                    "." * stmt.level + (stmt.module or "")
+                line, col = self.pos(stmt)
+                self.bind(Definition(name, line, col, "other", None, cond,
+                                     what=f"an import from '{module}'",
+                                     node=stmt))
+        elif isinstance(stmt, ast.Delete):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name) and cond is None:
+                    self.script.candidates.pop(target.id, None)
+                    self.script.functions.pop(target.id, None)
+                    self.last.pop(target.id, None)
+        elif isinstance(stmt, ast.If):
+            self.body(stmt.body, cond or "if")
+            self.body(stmt.orelse, cond or "if")
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self.target(stmt.target, None, cond or "for")
+            self.body(stmt.body, cond or "for")
+            self.body(stmt.orelse, cond or "for")
+        elif isinstance(stmt, ast.While):
+            self.body(stmt.body, cond or "while")
+            self.body(stmt.orelse, cond or "while")
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                if item.optional_vars is not None:
+                    self.target(item.optional_vars, None, cond)
+            # The body of a with statement always runs (or the module
+            # fails), so it does not make bindings conditional.
+            self.body(stmt.body, cond)
+        elif isinstance(stmt, ast.Try) or \
+                type(stmt).__name__ == "TryStar":
+            self.body(stmt.body, cond or "try")
+            for handler in stmt.handlers:
+                self.body(handler.body, cond or "try")
+            self.body(stmt.orelse, cond or "try")
+            self.body(stmt.finalbody, cond)
+        elif type(stmt).__name__ == "Match":
+            for case in stmt.cases:
+                self.body(case.body, cond or "match")
+
+    def function(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef,
+                 cond: str | None) -> Definition:
+        line, col = self.name_pos(stmt, stmt.name)
+        return Definition(
+            stmt.name, line, col, "def", Signature.of(stmt.args), cond,
+            is_async=isinstance(stmt, ast.AsyncFunctionDef),
+            generator=_is_generator(stmt),
+            decorated=bool(stmt.decorator_list), length=len(stmt.name),
+            node=stmt)
+
+    def target(self, target: ast.expr, value: ast.expr | None,
+               cond: str | None) -> None:
+        """Bind the names in an assignment target to value (None: a value
+        the reader does not follow, as in `for x in ...` or `x += 1`)."""
+        if isinstance(target, ast.Name):
+            self.bind(self.definition_of(target, value, cond))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self.target(element, None, cond)
+        elif isinstance(target, ast.Starred):
+            self.target(target.value, None, cond)
+        # Attributes and subscripts bind no module-level name, except by
+        # way of globals()[...], which find_dynamic notes.
+
+    def definition_of(self, target: ast.Name, value: ast.expr | None,
+                      cond: str | None) -> Definition:
+        name = target.id
+        line, col = self.pos(target)
+        where = dict(name=name, line=line, col=col, conditional=cond,
+                     length=len(name), value=value, node=target)
         if isinstance(value, ast.Lambda):
-            return Definition(name, *where, "lambda", Signature.of(value.args))
+            return Definition(kind="lambda", signature=Signature.of(value.args),
+                              generator=_is_generator_lambda(value), **where)
         if isinstance(value, ast.Name) and value.id in self.script.functions:
-            target = self.script.functions[value.id]
-            return Definition(name, *where, "alias", target.signature)
-        return Definition(name, *where, "other", None,
-                          value_is_literal=isinstance(value, ast.Constant))
+            f = self.script.functions[value.id]
+            return Definition(kind="alias", signature=f.signature,
+                              is_async=f.is_async, generator=f.generator,
+                              decorated=f.decorated,
+                              what=f"an alias of '{value.id}'", **where)
+        literal = _describe_literal(value) if value is not None else None
+        if literal is not None:
+            return Definition(kind="literal", signature=None, what=literal,
+                              **where)
+        if isinstance(value, ast.Name) and value.id in self.classes:
+            what = f"the class '{value.id}'"
+        elif isinstance(value, ast.Call) and \
+                isinstance(value.func, ast.Name) and \
+                value.func.id in self.classes:
+            what = f"an instance of the class '{value.func.id}'"
+        elif isinstance(value, ast.Call):
+            what = "the result of a call"
+        else:
+            what = "an expression"
+        return Definition(kind="other", signature=None, what=what, **where)
 
     def bind(self, d: Definition) -> None:
-        if d.kind in ("def", "alias"):
+        self.script.bound.setdefault(d.name, (d.line, d.col))
+        if d.kind == "class":
+            self.classes.add(d.name)
+        else:
+            self.classes.discard(d.name)
+        if d.is_function:
             self.script.functions[d.name] = d
         else:
             self.script.functions.pop(d.name, None)
-        if d.name in BY_NAME:
-            self.script.callbacks[d.name] = d
-        else:
-            self.script.callbacks.pop(d.name, None)
+        if d.name not in _TRACKED:
+            return
+        cands = self.script.candidates.setdefault(d.name, [])
+        if d.conditional is not None:
+            cands.append(d)
+            return
+        previous = self.last.get(d.name)
+        if previous is not None:
+            what = "callback" if d.name in BY_NAME else "name"
+            self.diags.warning(
+                self.script.path, d.line, d.col,
+                f"{what} '{d.name}' is defined again; the last definition "
+                "is the one used, as in Python", d.length,
+                [self.note_at(previous, f"previous definition of "
+                                        f"'{d.name}' was here")])
+        self.last[d.name] = d
+        cands[:] = [d]
 
-    def dialect(self) -> None:
-        if not self.api_decls:
+    # The API declaration ---------------------------------------------
+
+    def api_declaration(self) -> None:
+        decls = []
+        for form in API_FORMS:
+            for d in self.script.candidates.get(form, []):
+                decls.append(d)
+        if not decls:
             return
-        if len({form for form, _, _ in self.api_decls}) > 1:
-            form, node, _ = self.api_decls[-1]
-            self.error(node, "both API_VERSION and api_version() are "
-                       "declared; declare the API version once")
+        decls.sort(key=lambda d: (d.line, d.col))
+        ok = True
+        for d in decls:
+            if d.conditional is not None:
+                self.error_at(d, f"the API version must be declared at top "
+                              f"level, not inside '{d.conditional}': "
+                              "pyplugin-gen fixes it at build time")
+                ok = False
+        forms = {d.name for d in decls}
+        if len(forms) > 1:
+            first = next(d for d in decls if d.name != decls[-1].name)
+            self.error_at(decls[-1], "both API_VERSION and api_version() "
+                          "are declared; declare the API version once",
+                          [self.note_at(first, "the other declaration is "
+                                        "here")])
+            ok = False
+        if not ok:
+            self.script.dialect_known = False
             return
-        form, node, version = self.api_decls[-1]
-        if isinstance(version, bool) or not isinstance(version, int):
-            self.error(node, f"{form} must be the integer literal 1 or 2")
-            return
-        if version not in (1, 2):
-            self.error(node, f"{form} declares API version {version}; "
-                       "only 1 and 2 exist")
-            return
-        if version == 1:
+        d = decls[-1]
+        version = (self.api_version_constant(d) if d.name == "API_VERSION"
+                   else self.api_version_function(d))
+        if version is None:
+            self.script.dialect_known = False
+        elif version == 1:
             self.script.dialect = Dialect.API1
-        elif form == "API_VERSION":
+        elif d.name == "API_VERSION":
             self.script.dialect = Dialect.RELEASED
         else:
             self.script.dialect = Dialect.SEED
 
+    def api_version_constant(self, d: Definition) -> int | None:
+        value = d.value
+        if d.kind not in ("literal", "other", "lambda", "alias") or \
+                value is None:
+            self.error_at(d, "API_VERSION must be assigned the integer "
+                          "literal 1 or 2 (API_VERSION = 2)")
+            return None
+        if not isinstance(value, ast.Constant):
+            self.error(value, "API_VERSION must be the integer literal 1 "
+                       "or 2, not an expression")
+            return None
+        return self.version_literal(value, "API_VERSION")
 
-def _returned_literal(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> object:
-    """The literal `def api_version(): return N` returns, else None."""
-    body = fn.body
-    if body and isinstance(body[0], ast.Expr) and \
-            isinstance(body[0].value, ast.Constant) and \
-            isinstance(body[0].value.value, str):
-        body = body[1:]  # docstring
-    if len(body) == 1 and isinstance(body[0], ast.Return) and \
-            isinstance(body[0].value, ast.Constant):
-        return body[0].value.value
-    return None
+    def api_version_function(self, d: Definition) -> int | None:
+        fn = d.node
+        if d.kind == "literal" and isinstance(d.value, ast.Constant) and \
+                type(d.value.value) is int:
+            self.error_at(d, f"api_version is not a function; to declare "
+                          f"the API version write API_VERSION = "
+                          f"{d.value.value} (or def api_version(): return "
+                          f"{d.value.value})")
+            return None
+        if d.kind != "def" or not isinstance(fn, ast.FunctionDef) or \
+                d.decorated:
+            self.error_at(d, "api_version must be declared as a plain "
+                          "'def api_version(): return 2'")
+            return None
+        if not d.signature or not d.signature.accepts(0):
+            self.error_at(d, "api_version() takes no parameters; it is "
+                          "called as api_version()")
+            return None
+        body = fn.body
+        if body and isinstance(body[0], ast.Expr) and \
+                isinstance(body[0].value, ast.Constant) and \
+                isinstance(body[0].value.value, str):
+            body = body[1:]  # docstring
+        if len(body) == 1 and isinstance(body[0], ast.Return) and \
+                body[0].value is not None:
+            value = body[0].value
+            if isinstance(value, ast.Constant):
+                return self.version_literal(value, "api_version()")
+            self.error(value, "api_version() must return the integer "
+                       "literal 1 or 2, not an expression")
+            return None
+        self.error_at(d, "api_version() must be a single 'return 1' or "
+                      "'return 2', so that the version is known without "
+                      "running the script")
+        return None
+
+    def version_literal(self, value: ast.Constant, form: str) -> int | None:
+        v = value.value
+        if type(v) is not int:
+            self.error(value, f"{form} must be the integer literal 1 or 2, "
+                       f"not {_describe_literal(value)} ({v!r})")
+            return None
+        if v not in (1, 2):
+            self.error(value, f"{form} declares API version {v}; only "
+                       "1 and 2 exist", len(repr(v)))
+            return None
+        return v
+
+    # Metadata ---------------------------------------------------------
+
+    def read_metadata(self) -> None:
+        for name in METADATA:
+            cands = self.script.candidates.get(name)
+            if not cands:
+                continue
+            d = cands[-1]
+            if any(c.conditional for c in cands):
+                c = next(c for c in cands if c.conditional)
+                self.error_at(c, f"'{name}' must be assigned at top level, "
+                              f"not inside '{c.conditional}': pyplugin-gen "
+                              "bakes it into the plugin at build time")
+                continue
+            value = d.value
+            if not (isinstance(value, ast.Constant) and
+                    isinstance(value.value, str)):
+                at = value if value is not None else d.node
+                what = (_describe_literal(value) if value is not None
+                        else None) or d.what or "an expression"
+                message = f"'{name}' must be a string literal, not {what}"
+                if value is not None:
+                    self.error(at, message)
+                else:
+                    self.error_at(d, message)
+                continue
+            text = value.value
+            if not self.c_safe(value, f"'{name}'", text):
+                continue
+            if name == "magic_config_key" and not CONFIG_KEY.match(text):
+                self.error(value, f"magic_config_key {text!r} is not a key "
+                           "nbdkit accepts: a key must begin with an ASCII "
+                           "letter and contain only ASCII letters, digits, "
+                           "'.', '_' and '-'")
+                continue
+            self.script.metadata[name] = Metadata(text, d.line, d.col)
+        doc = self.script.docstring
+        if doc is not None and "config_help" not in self.script.metadata:
+            self.c_safe(self.docstring_node, "the module docstring (used "
+                        "as config_help)", doc)
+
+    def c_safe(self, node: ast.AST | None, what: str, text: str) -> bool:
+        """A C string must carry text unchanged: no NUL, valid UTF-8."""
+        problem = None
+        if "\0" in text:
+            problem = "contains a NUL character, which a C string cannot carry"
+        else:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                problem = "contains a lone surrogate, which UTF-8 cannot encode"
+        if problem is None:
+            return True
+        if node is not None:
+            self.error(node, f"{what} {problem}")
+        else:
+            self.diags.error(self.script.path, 1, 1, f"{what} {problem}")
+        return False
+
+
+def _is_generator_lambda(fn: ast.Lambda) -> bool:
+    todo: list[ast.AST] = [fn.body]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(node, (ast.Lambda, ast.GeneratorExp, ast.ListComp,
+                             ast.SetComp, ast.DictComp)):
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return False
