@@ -21,20 +21,23 @@ pyp_view (const void *buf, uint32_t count, int writable)
 }
 
 /* nbdkit reuses the buffer after the callback: a view the script kept
- * must not reach it any more.
+ * must not reach it any more.  The callback's exception, if any, is
+ * pending here and must survive for pyp_report.
  */
 void
 pyp_view_release (PyObject *view)
 {
-  PyObject *r;
+  PyObject *type, *value, *tb, *r;
 
   if (view == NULL)
     return;
+  PyErr_Fetch (&type, &value, &tb);
   r = PyObject_CallMethod (view, "release", NULL);
   if (r == NULL)
     PyErr_Clear (); /* still exported: nothing more can be done */
   Py_XDECREF (r);
   Py_DECREF (view);
+  PyErr_Restore (type, value, tb);
 }
 
 int
