@@ -11,6 +11,7 @@ Environment:
 """
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -403,6 +404,49 @@ def pattern(seed, length):
     return bytes(out[:length])
 
 
+def exercise(srv):
+    """One fixed sequence of requests; returns everything observed.
+    Errors are observations too (as errno names)."""
+    obs = {}
+    size = export_info(srv)["export-size"]
+    obs["info"] = comparable_info(srv)
+    h = srv.connect()
+    flags = {name: getattr(h, name)() for name in (
+        "can_flush", "can_fua", "can_trim", "can_zero", "can_fast_zero",
+        "can_cache", "can_multi_conn", "is_rotational", "is_read_only")}
+    obs["flags"] = flags
+    steps = []
+
+    def step(name, fn, *args):
+        try:
+            r = fn(*args)
+            steps.append((name, "ok" if r is None else bytes(r)))
+        except nbd.Error as e:
+            steps.append((name, errno.errorcode.get(e.errnum, e.errnum)))
+
+    for i, off in enumerate((0, 1, 4095, 65536, size // 2 + 7, size - 512)):
+        step("pwrite@%d" % off, h.pwrite, pattern(i, 512), off)
+        step("pread@%d" % off, h.pread, 700 if off + 700 <= size else 512, off)
+    step("fua", h.pwrite, pattern(50, 4096), 8192, nbd.CMD_FLAG_FUA)
+    step("zero", h.zero, 5000, 3)
+    step("zero-nohole", h.zero, 5000, 6000, nbd.CMD_FLAG_NO_HOLE)
+    step("zero-fua", h.zero, 100, 8192, nbd.CMD_FLAG_FUA)
+    step("zero-fast", h.zero, 4096, 4096 * 3, nbd.CMD_FLAG_FAST_ZERO)
+    step("trim", h.trim, 65536, 65536)
+    step("flush", h.flush)
+    step("cache", h.cache, 4096, 0)
+    step("read-past-end", h.pread, 1024, size - 512)
+    step("reread", h.pread, 20000, 0)
+    obs["steps"] = steps
+    h.shutdown()
+    obs["map"] = srv.nbdinfo("--map")
+    data = srv.connect()
+    obs["data"] = [data.pread(min(MiB, size - o), o)
+                   for o in range(0, size, MiB)]
+    data.shutdown()
+    return obs
+
+
 def dump_plugin(plugin_so):
     """nbdkit --dump-plugin PLUGIN as a dict of key -> value (the
     first value when a key repeats) plus the raw text."""
@@ -417,17 +461,42 @@ def dump_plugin(plugin_so):
 
 
 class TempDirMixin:
-    """setUpClass makes cls.tmpdir, tearDownClass removes it."""
+    """setUpClass makes cls.tmpdir (tearDownClass removes it) and
+    generates a plugin from each script in GENERATE; a test gets one
+    with self.generated(script), which fails the test with the
+    generator's message if generating failed."""
+
+    GENERATE = ()
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.tmpdir = tempfile.mkdtemp(prefix="pyplugin-e2e-%s-" % cls.__name__)
+        cls._generated = {}
+        for path in cls.GENERATE:
+            cls._generate(path)
 
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.tmpdir, ignore_errors=True)
         super().tearDownClass()
+
+    @classmethod
+    def _generate(cls, path):
+        if path not in cls._generated:
+            outdir = os.path.join(cls.tmpdir, "gen%d" % len(cls._generated))
+            os.mkdir(outdir)
+            try:
+                cls._generated[path] = build_plugin(path, outdir)
+            except AssertionError as e:
+                cls._generated[path] = e
+        return cls._generated[path]
+
+    def generated(self, path):
+        r = self._generate(path)
+        if isinstance(r, BaseException):
+            raise GenerateError(str(r)) from None
+        return r
 
 
 def python_version():

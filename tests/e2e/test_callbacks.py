@@ -5,9 +5,14 @@ Each test checks nbdkit python's answers against expectations first,
 then requires the generated plugin to give the same answers."""
 
 import os
+import sys
 import unittest
 
 import nbd
+
+# The runner may import this module as tests.e2e.<name>: make the
+# sibling harness importable either way.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (INFO_DIFFERS, MiB, Server, TempDirMixin, build_plugin,
                      run, script)

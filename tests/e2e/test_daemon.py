@@ -3,7 +3,12 @@ plugin (and the Python interpreter in it).  The plugin must serve
 correctly from the forked process, and stop when killed by its pid."""
 
 import os
+import sys
 import unittest
+
+# The runner may import this module as tests.e2e.<name>: make the
+# sibling harness importable either way.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (MiB, Server, TempDirMixin, _wait_gone, build_plugin,
                      example, pattern, run, sha256_file)

@@ -7,11 +7,15 @@ test_examples.exercise).  Also: where nbdkit python is plainly wrong
 truthiness; and callbacks bound by assignment work."""
 
 import os
+import sys
 import unittest
 
-from harness import (MiB, Server, TempDirMixin, build_plugin, export_info,
-                     script)
-from test_examples import exercise
+# The runner may import this module as tests.e2e.<name>: make the
+# sibling harness importable either way.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import (Server, TempDirMixin, export_info,
+                     exercise, script)
 
 # Callback bodies per dialect.  {F} is the flags parameter, where the
 # dialect has one.
@@ -98,10 +102,23 @@ def make_script(dialect, callbacks):
 class Defaults(TempDirMixin, unittest.TestCase):
     maxDiff = None
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for dialect in SIGNATURES:
+            for set_name in SETS:
+                cls._generate(cls.script_path(dialect, set_name))
+
+    @classmethod
+    def script_path(cls, dialect, set_name):
+        path = os.path.join(cls.tmpdir, "%s-%s.py" % (dialect, set_name))
+        if not os.path.exists(path):
+            with open(path, "w") as f:
+                f.write(make_script(dialect, SETS[set_name]))
+        return path
+
     def compare(self, dialect, set_name):
-        path = os.path.join(self.tmpdir, "%s-%s.py" % (dialect, set_name))
-        with open(path, "w") as f:
-            f.write(make_script(dialect, SETS[set_name]))
+        path = self.script_path(dialect, set_name)
         if dialect == "seed":
             peer = Server("python", script("seed_peer.py"),
                           env={"SEED_SCRIPT": path})
@@ -109,7 +126,7 @@ class Defaults(TempDirMixin, unittest.TestCase):
             peer = Server("python", path)
         with peer:
             want = exercise(peer)
-        plugin = build_plugin(path, self.tmpdir)
+        plugin = self.generated(path)
         with Server(plugin) as gen:
             got = exercise(gen)
         for key in want:
@@ -133,6 +150,7 @@ class Truthiness(TempDirMixin, unittest.TestCase):
     """scripts/truthiness.py returns 1, "yes", [0], 2, "" and 1.5 from
     can_* and is_rotational."""
 
+    GENERATE = (script("truthiness.py"),)
     FLAGS = ("is_read_only", "is_rotational", "can_flush", "can_trim",
              "can_fast_zero", "can_multi_conn")
 
@@ -141,7 +159,7 @@ class Truthiness(TempDirMixin, unittest.TestCase):
         return {k: info[k] for k in self.FLAGS}
 
     def test_generated_uses_truthiness(self):
-        plugin = build_plugin(script("truthiness.py"), self.tmpdir)
+        plugin = self.generated(script("truthiness.py"))
         with Server(plugin) as srv:
             self.assertEqual(self.flags(srv), {
                 "is_read_only": False,      # can_write: 1
@@ -171,12 +189,14 @@ class Aliases(TempDirMixin, unittest.TestCase):
     """scripts/aliases.py binds callbacks by assignment, lambda and a
     callable object."""
 
+    GENERATE = (script("aliases.py"),)
+
     def test_same_as_peer(self):
         with Server("python", script("aliases.py")) as peer:
             want = exercise(peer)
         self.assertTrue(want["flags"]["can_trim"])
         self.assertFalse(want["flags"]["is_read_only"])
-        plugin = build_plugin(script("aliases.py"), self.tmpdir)
+        plugin = self.generated(script("aliases.py"))
         with Server(plugin) as gen:
             got = exercise(gen)
         self.assertEqual(got, want)

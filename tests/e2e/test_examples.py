@@ -19,13 +19,18 @@ requires identical observations.
 
 import errno
 import os
+import sys
 import tempfile
 import unittest
 
 import nbd
 
+# The runner may import this module as tests.e2e.<name>: make the
+# sibling harness importable either way.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 from harness import (MiB, GenerateError, Server, ServerError,
-                     TempDirMixin, build_plugin, comparable_info, example,
+                     TempDirMixin, build_plugin, example, exercise,
                      export_info, pattern, run, script, sha256_file)
 
 TARGETS = ("generated", "peer", "seedpeer")
@@ -380,59 +385,19 @@ class FilePeer(File, unittest.TestCase):
 
 # --- same script, same answers ------------------------------------------
 
-def exercise(srv):
-    """One fixed sequence of requests; returns everything observed.
-    Errors are observations too (as errno names)."""
-    obs = {}
-    size = export_info(srv)["export-size"]
-    obs["info"] = comparable_info(srv)
-    h = srv.connect()
-    flags = {name: getattr(h, name)() for name in (
-        "can_flush", "can_fua", "can_trim", "can_zero", "can_fast_zero",
-        "can_cache", "can_multi_conn", "is_rotational", "is_read_only")}
-    obs["flags"] = flags
-    steps = []
-
-    def step(name, fn, *args):
-        try:
-            r = fn(*args)
-            steps.append((name, "ok" if r is None else bytes(r)))
-        except nbd.Error as e:
-            steps.append((name, errno.errorcode.get(e.errnum, e.errnum)))
-
-    for i, off in enumerate((0, 1, 4095, 65536, size // 2 + 7, size - 512)):
-        step("pwrite@%d" % off, h.pwrite, pattern(i, 512), off)
-        step("pread@%d" % off, h.pread, 700 if off + 700 <= size else 512, off)
-    step("fua", h.pwrite, pattern(50, 4096), 8192, nbd.CMD_FLAG_FUA)
-    step("zero", h.zero, 5000, 3)
-    step("zero-nohole", h.zero, 5000, 6000, nbd.CMD_FLAG_NO_HOLE)
-    step("zero-fua", h.zero, 100, 8192, nbd.CMD_FLAG_FUA)
-    step("zero-fast", h.zero, 4096, 4096 * 3, nbd.CMD_FLAG_FAST_ZERO)
-    step("trim", h.trim, 65536, 65536)
-    step("flush", h.flush)
-    step("cache", h.cache, 4096, 0)
-    step("read-past-end", h.pread, 1024, size - 512)
-    step("reread", h.pread, 20000, 0)
-    obs["steps"] = steps
-    h.shutdown()
-    obs["map"] = srv.nbdinfo("--map")
-    data = srv.connect()
-    obs["data"] = [data.pread(min(MiB, size - o), o)
-                   for o in range(0, size, MiB)]
-    data.shutdown()
-    return obs
-
-
 class SameAnswers(TempDirMixin, unittest.TestCase):
     """The generated plugin and nbdkit python, same script, same
     requests: same nbdinfo --json (except "uri", which names each
     server's own socket), same flags, same results and errors, same
     extent map, same data."""
 
+    GENERATE = tuple(example(n) for n in
+                     ("api1.py", "ramdisk.py", "file.py", "disk.py"))
+
     def compare(self, example_cls):
         checks = example_cls()
         checks.tmpdir = self.tmpdir
-        plugin = build_plugin(example_cls.SCRIPT, self.tmpdir)
+        plugin = self.generated(example_cls.SCRIPT)
         gen_args = [plugin] + checks.config_args()
         if example_cls is Disk:
             peer = Server("python", script("seed_peer.py"),

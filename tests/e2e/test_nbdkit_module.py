@@ -4,9 +4,14 @@ script (scripts/nbdkit_module.py) that reports through its data."""
 import errno
 import json
 import os
+import sys
 import unittest
 
 import nbd
+
+# The runner may import this module as tests.e2e.<name>: make the
+# sibling harness importable either way.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (GenerateError, Server, TempDirMixin, build_plugin,
                      script)

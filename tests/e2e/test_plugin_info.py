@@ -8,6 +8,10 @@ import os
 import sys
 import unittest
 
+# The runner may import this module as tests.e2e.<name>: make the
+# sibling harness importable either way.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 from harness import (GEN, MiB, Server, TempDirMixin, build_plugin,
                      dump_plugin, example, export_info, generate, run,
                      script, sha256_file)

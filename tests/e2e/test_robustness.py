@@ -5,11 +5,16 @@ over many requests, and script names that must not break the C."""
 import errno
 import os
 import shutil
+import sys
 import unittest
 
 import nbd
 
-from harness import (MiB, Server, TempDirMixin, build_plugin, dump_plugin,
+# The runner may import this module as tests.e2e.<name>: make the
+# sibling harness importable either way.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import (MiB, Server, TempDirMixin, dump_plugin,
                      example, pattern, script, sha256_file)
 
 BLOCK = 65536
@@ -55,7 +60,7 @@ class BufferKinds(TempDirMixin):
             peer = Server("python", self.SCRIPT)
         with peer:
             want = read_kinds(peer)
-        plugin = build_plugin(self.SCRIPT, self.tmpdir)
+        plugin = self.generated(self.SCRIPT)
         with Server(plugin) as gen:
             got = read_kinds(gen)
             log = gen.log
@@ -76,15 +81,19 @@ class BufferKinds(TempDirMixin):
 
 class BufferKindsApi1(BufferKinds, unittest.TestCase):
     SCRIPT = script("buffers_api1.py")
+    GENERATE = (SCRIPT,)
 
 
 class BufferKindsSeed(BufferKinds, unittest.TestCase):
     SCRIPT = script("buffers_seed.py")
+    GENERATE = (SCRIPT,)
     SEED = True
 
 
 class LargeRequests(TempDirMixin, unittest.TestCase):
     """32 MiB reads and writes in every dialect."""
+
+    GENERATE = (example("ramdisk.py"), example("api1.py"), example("disk.py"))
 
     def check(self, plugin_args):
         data = pattern(5, 32 * MiB)
@@ -98,15 +107,15 @@ class LargeRequests(TempDirMixin, unittest.TestCase):
                             bytes(32 * MiB))
 
     def test_released(self):
-        self.check([build_plugin(example("ramdisk.py"), self.tmpdir),
+        self.check([self.generated(example("ramdisk.py")),
                     "size=64M"])
 
     def test_api1(self):
-        self.check([build_plugin(example("api1.py"), self.tmpdir),
+        self.check([self.generated(example("api1.py")),
                     "size=64M"])
 
     def test_seed(self):
-        self.check([build_plugin(example("disk.py"), self.tmpdir),
+        self.check([self.generated(example("disk.py")),
                     "size=64M"])
 
 
@@ -122,6 +131,8 @@ class MemoryUse(TempDirMixin, unittest.TestCase):
     """Many requests must not grow nbdkit's memory: a leaked 256K buffer
     per request would be gigabytes here."""
 
+    GENERATE = (example("ramdisk.py"), example("api1.py"),
+                example("disk.py"), script("errors.py"))
     ROUNDS = 1500
     SIZE = 256 * 1024
 
@@ -145,18 +156,18 @@ class MemoryUse(TempDirMixin, unittest.TestCase):
                         "RSS grew from %d KiB to %d KiB" % (before, after))
 
     def test_released(self):
-        self.check(build_plugin(example("ramdisk.py"), self.tmpdir),
+        self.check(self.generated(example("ramdisk.py")),
                    "size=4M")
 
     def test_api1(self):
-        self.check(build_plugin(example("api1.py"), self.tmpdir), "size=4M")
+        self.check(self.generated(example("api1.py")), "size=4M")
 
     def test_seed(self):
-        self.check(build_plugin(example("disk.py"), self.tmpdir), "size=4M")
+        self.check(self.generated(example("disk.py")), "size=4M")
 
     def test_errors(self):
         """Exceptions (with tracebacks formatted) do not leak either."""
-        plugin = build_plugin(script("errors.py"), self.tmpdir)
+        plugin = self.generated(script("errors.py"))
         with Server(plugin, nbdkit_options=["--log=null"]) as srv:
             h = srv.connect()
 
@@ -178,6 +189,8 @@ class SystemExitInCallback(TempDirMixin, unittest.TestCase):
     """SystemExit and KeyboardInterrupt are errors for that request,
     as in nbdkit python; nbdkit keeps serving."""
 
+    GENERATE = (script("systemexit.py"),)
+
     def check(self, *args):
         with Server(*args) as srv:
             h = srv.connect()
@@ -197,7 +210,7 @@ class SystemExitInCallback(TempDirMixin, unittest.TestCase):
         self.check("python", script("systemexit.py"))
 
     def test_generated(self):
-        self.check(build_plugin(script("systemexit.py"), self.tmpdir))
+        self.check(self.generated(script("systemexit.py")))
 
 
 class AwkwardNames(TempDirMixin, unittest.TestCase):

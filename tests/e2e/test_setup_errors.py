@@ -5,10 +5,16 @@ nbdkit python's answers are the reference; the generated plugin must
 give the same."""
 
 import errno
+import os
+import sys
 import threading
 import unittest
 
 import nbd
+
+# The runner may import this module as tests.e2e.<name>: make the
+# sibling harness importable either way.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (MiB, Server, TempDirMixin, build_plugin, close_handle,
                      script)

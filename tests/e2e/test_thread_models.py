@@ -6,10 +6,16 @@ Also run in the background (no -f), where nbdkit forks after loading
 the plugin."""
 
 import json
+import os
+import sys
 import threading
 import unittest
 
 import nbd
+
+# The runner may import this module as tests.e2e.<name>: make the
+# sibling harness importable either way.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (GenerateError, MiB, Server, TempDirMixin, build_plugin,
                      close_handle, dump_plugin, pattern, script)

@@ -3,9 +3,15 @@ zero the range: nbdkit falls back to pwrite.  In all three dialects,
 generated plugin and peer."""
 
 import errno
+import os
+import sys
 import unittest
 
 import nbd
+
+# The runner may import this module as tests.e2e.<name>: make the
+# sibling harness importable either way.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (GenerateError, Server, TempDirMixin, build_plugin,
                      pattern, script)
