@@ -1,0 +1,23 @@
+# key=value splits at '=', so a key cannot contain one.
+API_VERSION = 2
+
+
+def open(readonly):
+    return 1
+
+
+def get_size(h):
+    return 0
+
+
+def pread(h, buf, offset, flags):
+    pass
+
+
+def config(key, value):
+    pass
+
+
+magic_config_key = "a=b"
+
+# expect: 21:20: error: magic_config_key 'a=b' is not a key nbdkit accepts: a key must begin with an ASCII letter and contain only ASCII letters, digits, '.', '_' and '-'

@@ -1,0 +1,8 @@
+# A def without its colon: Python's own message.
+API_VERSION = 2
+
+
+def open(readonly)
+    return 1
+
+# expect: 5:19: error: expected ':'

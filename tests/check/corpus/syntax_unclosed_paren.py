@@ -1,0 +1,7 @@
+# An unclosed parenthesis, reported where it opens.
+API_VERSION = 2
+
+size = (1024 *
+        1024
+
+# expect: 4:8: error: '(' was never closed

@@ -1,0 +1,15 @@
+﻿# A UTF-8 byte order mark is fine.
+API_VERSION = 2
+longname = "café"
+
+
+def open(readonly):
+    return 1
+
+
+def get_size(h):
+    return 0
+
+
+def pread(h, buf, offset, flags):
+    pass
