@@ -216,10 +216,12 @@ item_str (PyObject *o, const char *callback, const char *what)
 typedef int (*add_item_fn) (PyObject *item, const char *callback, void *list);
 
 static int
-add_each (PyObject *r, const char *callback, add_item_fn add, void *list)
+add_each (PyObject *r, const char *callback, add_item_fn add, void *list,
+          size_t min_items)
 {
   PyObject *it, *item;
   int ret = 0;
+  size_t n = 0;
 
   if (r == NULL) {
     pyp_report (callback);
@@ -234,8 +236,14 @@ add_each (PyObject *r, const char *callback, add_item_fn add, void *list)
   while (ret == 0 && (item = PyIter_Next (it)) != NULL) {
     ret = add (item, callback, list);
     Py_DECREF (item);
+    n++;
   }
   Py_DECREF (it);
+  if (ret == 0 && !PyErr_Occurred () && n < min_items) {
+    PyErr_Format (PyExc_ValueError, "%s returned %zu items, at least %zu "
+                  "needed", callback, n, min_items);
+    ret = -1;
+  }
   if (ret == -1 || PyErr_Occurred ()) {
     pyp_report (callback);
     return -1;
@@ -269,7 +277,7 @@ int
 pyp_result_exports (PyObject *r, const char *callback,
                     struct nbdkit_exports *exports)
 {
-  return add_each (r, callback, add_export, exports);
+  return add_each (r, callback, add_export, exports, 0);
 }
 
 /* o as an integer from 0 to max, or -1 with an exception.  (The K and I
@@ -329,7 +337,10 @@ int
 pyp_result_extents (PyObject *r, const char *callback,
                     struct nbdkit_extents *extents)
 {
-  return add_each (r, callback, add_extent, extents);
+  /* An empty list is an error for the client, EIO as in nbdkit python,
+   * rather than nbdkit's own EINVAL for a plugin adding no extent.
+   */
+  return add_each (r, callback, add_extent, extents, 1);
 }
 
 int
