@@ -636,9 +636,9 @@ class _Reader:
             self.error(value, "api_version() must return the integer "
                        "literal 1 or 2, not an expression")
             return None
-        self.error_at(d, "api_version() must be a single 'return 1' or "
-                      "'return 2', so that the version is known without "
-                      "running the script")
+        self.error_at(d, "api_version() must be a single return of the "
+                      "integer literal 1 or 2, so that the version is known "
+                      "without running the script")
         return None
 
     def version_literal(self, value: ast.Constant, form: str) -> int | None:

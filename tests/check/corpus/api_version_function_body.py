@@ -13,4 +13,4 @@ def get_size(h):
 def pread(h, count, offset):
     return bytes(count)
 
-# expect: 2:5: error: api_version() must be a single 'return 1' or 'return 2', so that the version is known without running the script
+# expect: 2:5: error: api_version() must be a single return of the integer literal 1 or 2, so that the version is known without running the script
