@@ -110,11 +110,11 @@ class Dialects(ReaderTest):
             def api_version():
                 return 2
             """, "both API_VERSION and api_version() are declared",
-            "plugin.py:3:1: error:")
+            "plugin.py:3:5: error:")
 
     def test_unknown_version(self):
         self.read_error("API_VERSION = 3\n",
-                        "plugin.py:1:1: error: API_VERSION declares API "
+                        "plugin.py:1:15: error: API_VERSION declares API "
                         "version 3; only 1 and 2 exist")
         self.read_error("def api_version():\n    return 0\n",
                         "only 1 and 2 exist")
@@ -126,7 +126,7 @@ class Dialects(ReaderTest):
                      "def api_version():\n    v = 2\n    return v\n",
                      "def api_version():\n    return V\n"):
             with self.subTest(text=text):
-                self.read_error(text, "must be the integer literal 1 or 2")
+                self.read_error(text, "integer literal 1 or 2")
 
     def test_nested_declarations_do_not_count(self):
         s = self.read_ok("""
@@ -152,7 +152,7 @@ async def flush(h):
                          ["flush", "get_size", "open", "pread"])
         pread = s.callbacks["pread"]
         self.assertEqual(pread.kind, "def")
-        self.assertEqual((pread.line, pread.col), (8, 1))
+        self.assertEqual((pread.line, pread.col), (8, 5))  # the name
         self.assertEqual(pread.signature.positional, 3)
         self.assertIn("helper", s.functions)
         self.assertNotIn("helper", s.callbacks)
@@ -233,16 +233,23 @@ async def flush(h):
         self.assertTrue(s.callbacks["pread"].value_is_literal)
 
     def test_rebinding(self):
-        # The last binding wins, as when the script runs.
-        s = self.read_ok("""
+        # The last binding wins, as when the script runs; rebinding a
+        # callback is warned about (issue 3).
+        s, diags = self.read("""
             def pwrite(h, buf, offset): pass
             import pwrite
             """)
+        self.assertEqual(len(diags), 1)
+        self.assertIn(":3:1: warning: callback 'pwrite' is defined again",
+                      diags[0])
         self.assertEqual(s.callbacks["pwrite"].kind, "other")
-        s = self.read_ok("""
+        s, diags = self.read("""
             def flush(h): pass
             def flush(h, flags): pass
             """)
+        self.assertEqual(len(diags), 1)
+        self.assertIn(":3:5: warning: callback 'flush' is defined again",
+                      diags[0])
         self.assertEqual(s.callbacks["flush"].line, 3)
         self.assertEqual(s.callbacks["flush"].signature.positional, 2)
 
