@@ -131,7 +131,9 @@ result_fd = os.dup(1)
 os.dup2(2, 1)  # what the script prints goes to stderr, not the report
 devnull = os.open(os.devnull, os.O_RDONLY)
 os.dup2(devnull, 0)
-del sys.path[0]  # the plugin's sys.path has no script directory
+if sys.path and sys.path[0] in ("", os.getcwd()):
+    del sys.path[0]  # -c put the current directory first; the plugin has
+    # no such entry (nor the script's directory)
 
 nbdkit = types.ModuleType("nbdkit")
 exec(request["stand_in"], nbdkit.__dict__)
