@@ -10,11 +10,13 @@ Environment:
   PYPLUGIN_GEN    the generator to test (default: <top>/pyplugin-gen)
 """
 
+import atexit
 import contextlib
 import errno
 import hashlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -105,21 +107,43 @@ def generate(script_path, out_so, *extra_args):
     return out_so
 
 
+# Plugins generated in this process, so that test classes using the
+# same script do not each wait for the compiler:
+# (file name, sha256 of the script, generator arguments) -> .so
+_CACHE_DIR = None
+_CACHE = {}
+
+
+def _cache_dir():
+    global _CACHE_DIR
+    if _CACHE_DIR is None:
+        _CACHE_DIR = tempfile.mkdtemp(prefix="pyplugin-e2e-cache-")
+        atexit.register(shutil.rmtree, _CACHE_DIR, True)
+    return _CACHE_DIR
+
+
 def build_plugin(script_path, outdir, *extra_args):
-    """Generate a plugin from a *copy* of script_path into outdir, then
-    delete the copy, so the plugin is proven to need no script file at
-    run time.  Returns the path of the .so."""
+    """Generate a plugin from a *copy* of script_path, then delete the
+    copy, so the plugin is proven to need no script file at run time;
+    the plugin is put in outdir.  The same script (name and contents)
+    with the same arguments is generated once per process and copied
+    after that.  Returns the path of the .so."""
     base = os.path.basename(script_path)
     stem = base[:-3] if base.endswith(".py") else base
-    srcdir = tempfile.mkdtemp(prefix="src-", dir=outdir)
-    copy = os.path.join(srcdir, base)
-    shutil.copyfile(script_path, copy)
     out_so = os.path.join(outdir, stem + "-plugin.so")
-    try:
-        generate(copy, out_so, *extra_args)
-    finally:
-        shutil.rmtree(srcdir)
-    assert not os.path.exists(copy)
+    key = (base, sha256_file(script_path), extra_args)
+    if key not in _CACHE:
+        srcdir = tempfile.mkdtemp(prefix="src-", dir=_cache_dir())
+        copy = os.path.join(srcdir, base)
+        shutil.copyfile(script_path, copy)
+        cached = os.path.join(srcdir + ".so")
+        try:
+            generate(copy, cached, *extra_args)
+        finally:
+            shutil.rmtree(srcdir)
+        assert not os.path.exists(copy)
+        _CACHE[key] = cached
+    shutil.copyfile(_CACHE[key], out_so)
     return out_so
 
 
@@ -394,14 +418,9 @@ def comparable_info(srv):
 
 
 def pattern(seed, length):
-    """length deterministic, position-dependent bytes, different for
-    each seed (never all zero)."""
-    out = bytearray()
-    block = hashlib.sha256(b"pattern-%d" % seed).digest()
-    while len(out) < length:
-        out += block
-        block = hashlib.sha256(block).digest()
-    return bytes(out[:length])
+    """length deterministic pseudo-random bytes, different for each
+    seed."""
+    return random.Random(seed).randbytes(length)
 
 
 def exercise(srv):
@@ -484,8 +503,7 @@ class TempDirMixin:
     @classmethod
     def _generate(cls, path):
         if path not in cls._generated:
-            outdir = os.path.join(cls.tmpdir, "gen%d" % len(cls._generated))
-            os.mkdir(outdir)
+            outdir = tempfile.mkdtemp(prefix="gen-", dir=cls.tmpdir)
             try:
                 cls._generated[path] = build_plugin(path, outdir)
             except AssertionError as e:

@@ -6,6 +6,7 @@ test_examples.exercise).  Also: where nbdkit python is plainly wrong
 (can_* true only when it `is True`) the generated plugin uses Python
 truthiness; and callbacks bound by assignment work."""
 
+import concurrent.futures
 import os
 import sys
 import unittest
@@ -105,9 +106,11 @@ class Defaults(TempDirMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        for dialect in SIGNATURES:
-            for set_name in SETS:
-                cls._generate(cls.script_path(dialect, set_name))
+        paths = [cls.script_path(dialect, set_name)
+                 for dialect in SIGNATURES for set_name in SETS]
+        # Compile them side by side: there are many.
+        with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
+            list(pool.map(cls._generate, paths))
 
     @classmethod
     def script_path(cls, dialect, set_name):

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import threading
+import time
 import unittest
 
 import nbd
@@ -155,6 +156,40 @@ for _model in MODELS:
                                     {"MODEL": _model, "TARGET": _target,
                                      "FOREGROUND": _fg})
 del _model, _target, _fg, _name
+
+
+class BackgroundThread(TempDirMixin):
+    """A thread the script starts keeps running between requests (the
+    plugin does not sit on the GIL while nbdkit waits for clients)."""
+
+    TARGET = None
+    FOREGROUND = True
+    GENERATE = (script("background_thread.py"),)
+
+    def test_thread_runs(self):
+        if self.TARGET == "generated":
+            args = [self.generated(script("background_thread.py"))]
+        else:
+            args = ["python", script("background_thread.py")]
+        with Server(*args, foreground=self.FOREGROUND) as srv:
+            h = srv.connect()
+            first = int(h.pread(8, 0))
+            deadline = time.monotonic() + 10
+            while int(h.pread(8, 0)) < first + 20:
+                self.assertLess(time.monotonic(), deadline,
+                                "the script's thread does not run: counter "
+                                "stuck at %d" % first)
+                # Idle, as a client between requests: this is when the
+                # thread must get the GIL.
+                time.sleep(0.01)
+
+
+for _target in ("generated", "peer"):
+    for _fg in (True, False):
+        _name = "BackgroundThread_%s%s" % (_target, "" if _fg else "_background")
+        globals()[_name] = type(_name, (BackgroundThread, unittest.TestCase),
+                                {"TARGET": _target, "FOREGROUND": _fg})
+del _target, _fg, _name
 
 
 if __name__ == "__main__":
