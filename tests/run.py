@@ -1,11 +1,26 @@
-"""Run every test suite and total them: tests/run.py [SUITE...]
+"""Run the test suites and total them: tests/run.py [SUITE...]
 
-Suites: unit (the CUnit binary), gen (generator unittest), check (the
-diagnostics corpus and fuzz test), e2e (end to end against real nbdkit
-and real clients), and any other tests/<dir> holding test_*.py.  The
-last line printed is `N passed, N failed` (`, N skipped` when any were
-skipped: a skip is never a pass).  Exits 1 if anything failed or if no
-test ran at all.
+`make check` runs this with Debian's Python (the one configure chose),
+with PYPLUGIN_GEN, PYPLUGIN_TOP and PYTHON in the environment.
+
+Suites, in this order:
+  unit   the CUnit program tests/unit/test-runtime (the runtime's C)
+  gen    unittest discovery in tests/gen (the generator)
+  ...    every other tests/<dir> holding test_*.py, by name
+  e2e    unittest discovery in tests/e2e (real nbdkit, real clients)
+With arguments, only the suites named.
+
+Each suite prints its tests as they run, then one line:
+  suite SUITE: N passed, N failed, N skipped (S s)
+and the very last line of all is
+  N passed, N failed[, N skipped]
+A skipped test is not a pass.  A test module that cannot be imported, a
+crash, or a program that exits non-zero without reporting a failure
+counts as a failure.  The exit status is 1 if anything failed, or if no
+test passed at all, else 0.
+
+PYPLUGIN_SLOW=1 in the environment (make check-slow) lets the long tests
+run; this script only passes it on.
 """
 
 from __future__ import annotations
@@ -14,12 +29,15 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.getcwd()
-CUNIT = os.path.join(BUILD, "tests", "unit", "test-runtime")
+TOP = os.environ.get("PYPLUGIN_TOP") or \
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESTS = os.path.join(TOP, "tests")
+CUNIT = os.path.join(TESTS, "unit", "test-runtime")
+CUNIT_TIMEOUT = 600  # seconds; the unit tests take well under one
 
 
 class Totals:
@@ -31,97 +49,188 @@ class Totals:
         self.passed += passed
         self.failed += failed
         self.skipped += skipped
-        print(f"== {name}: {passed} passed, {failed} failed, "
+        print(f"suite {name}: {passed} passed, {failed} failed, "
               f"{skipped} skipped ({seconds:.1f} s)", flush=True)
+
+    def summary(self) -> str:
+        line = f"{self.passed} passed, {self.failed} failed"
+        if self.skipped:
+            line += f", {self.skipped} skipped"
+        return line
+
+
+# CUnit's basic interface ends with a table such as
+#   Run Summary:    Type  Total    Ran Passed Failed Inactive
+#                 suites      5      5    n/a      0        0
+#                  tests     40     40     38      2        0
+CUNIT_ROW = r"^\s*{}\s+(\d+)\s+(\d+)\s+(\S+)\s+(\d+)\s+(\d+)\s*$"
 
 
 def run_cunit(totals: Totals) -> None:
-    """The CUnit binary prints a Run Summary; a crash is one failure."""
     start = time.monotonic()
     if not os.path.exists(CUNIT):
-        print(f"{CUNIT} is missing: run make check", flush=True)
-        totals.add("unit", 0, 1, 0, 0)
+        sources = [f for f in os.listdir(os.path.join(TESTS, "unit"))
+                   if f.endswith(".c")] \
+            if os.path.isdir(os.path.join(TESTS, "unit")) else []
+        if sources:
+            print(f"{CUNIT} is not built: run make check", flush=True)
+            totals.add("unit", 0, 1, 0, 0)
+        else:
+            print("tests/unit has no CUnit sources yet", flush=True)
+            totals.add("unit", 0, 0, 0, 0)
         return
-    proc = subprocess.run([CUNIT], capture_output=True, text=True)
-    sys.stdout.write(proc.stdout + proc.stderr)
-    m = re.search(r"^\s*tests\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", proc.stdout,
-                  re.M)
-    if m is None:
+    sys.stdout.flush()
+    try:
+        proc = subprocess.run([CUNIT], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True,
+                              errors="replace", cwd=TOP,
+                              stdin=subprocess.DEVNULL,
+                              timeout=CUNIT_TIMEOUT)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout or b""
+        sys.stdout.write(out.decode(errors="replace")
+                         if isinstance(out, bytes) else out)
+        print(f"test-runtime did not finish in {CUNIT_TIMEOUT} s: "
+              f"counted as one failure", flush=True)
         totals.add("unit", 0, 1, 0, time.monotonic() - start)
         return
-    ran, failed = int(m.group(2)), int(m.group(4))
+    sys.stdout.write(proc.stdout)
+    seconds = time.monotonic() - start
+    tests = re.search(CUNIT_ROW.format("tests"), proc.stdout, re.M)
+    suites = re.search(CUNIT_ROW.format("suites"), proc.stdout, re.M)
+    if tests is None:
+        print(f"test-runtime printed no Run Summary (exit status "
+              f"{proc.returncode}): counted as one failure", flush=True)
+        totals.add("unit", 0, 1, 0, seconds)
+        return
+    total, ran, failed_tests = (int(tests.group(i)) for i in (1, 2, 4))
+    passed = ran - failed_tests
+    failed, skipped = failed_tests, total - ran
+    # A suite whose set-up fails runs none of its tests: they are
+    # failures, not skips.
+    suite_failures = int(suites.group(4)) if suites else 0
+    if suite_failures:
+        failed += max(total - ran, suite_failures)
+        skipped = 0
     if proc.returncode != 0 and failed == 0:
-        failed = 1  # the binary crashed or failed after its summary
-    totals.add("unit", ran - failed, failed, 0, time.monotonic() - start)
+        print(f"test-runtime exited with status {proc.returncode} but "
+              f"reported no failure: counted as one", flush=True)
+        failed = 1
+    totals.add("unit", passed, failed, skipped, seconds)
 
 
-def unittest_counts(directory: str) -> tuple[int, int, int]:
-    """Run one unittest suite here; returns (passed, failed, skipped)."""
+class CountingResult(unittest.TextTestResult):
+    """Counts tests, not reports: a test with three failing subtests is
+    one failed test, and a test counts once, by its worst outcome
+    (failed, then skipped, then passed).  An error outside any test
+    (a module that does not import, a failing setUpClass) is a failure
+    of its own."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.started: set[str] = set()
+        self.failed_ids: set[str] = set()
+        self.skipped_ids: set[str] = set()
+
+    @staticmethod
+    def _id(test: unittest.TestCase) -> str:
+        return getattr(test, "test_case", test).id()
+
+    def startTest(self, test: unittest.TestCase) -> None:
+        self.started.add(self._id(test))
+        super().startTest(test)
+
+    def addFailure(self, test, err) -> None:
+        self.failed_ids.add(self._id(test))
+        super().addFailure(test, err)
+
+    def addError(self, test, err) -> None:
+        self.failed_ids.add(self._id(test))
+        super().addError(test, err)
+
+    def addSubTest(self, test, subtest, err) -> None:
+        if err is not None:
+            self.failed_ids.add(self._id(test))
+        super().addSubTest(test, subtest, err)
+
+    def addUnexpectedSuccess(self, test) -> None:
+        self.failed_ids.add(self._id(test))
+        super().addUnexpectedSuccess(test)
+
+    def addSkip(self, test, reason) -> None:
+        self.skipped_ids.add(self._id(test))
+        super().addSkip(test, reason)
+
+    def counts(self) -> tuple[int, int, int]:
+        failed = self.failed_ids
+        skipped = self.skipped_ids - failed
+        passed = self.started - failed - skipped
+        return len(passed), len(failed), len(skipped)
+
+
+def unittest_child(directory: str, result_file: str) -> int:
+    """In the child: run one unittest suite, write its counts."""
     suite = unittest.TestLoader().discover(directory, pattern="test_*.py",
                                            top_level_dir=directory)
-    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
-    # Import errors of test modules arrive as failing tests too.
-    failed = len(result.failures) + len(result.errors) + \
-        len(result.unexpectedSuccesses)
-    skipped = len(result.skipped)
-    return result.testsRun - failed - skipped, failed, skipped
+    runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2,
+                                     resultclass=CountingResult)
+    result = runner.run(suite)
+    sys.stdout.flush()
+    with open(result_file, "w") as f:
+        f.write("%d %d %d\n" % result.counts())
+    return 0
 
 
 def run_unittest(name: str, directory: str, totals: Totals) -> None:
-    """In a child process of its own, so that test modules of different
-    suites with the same name cannot shadow each other."""
+    """Each suite in a process of its own: test modules of different
+    suites may share a name, and a crash ends only its own suite."""
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, __file__, "--one", directory],
-                          stdout=subprocess.PIPE, text=True)
-    out = proc.stdout
-    m = re.search(r"^@@ (\d+) (\d+) (\d+)$", out, re.M)
-    sys.stdout.write(out[:m.start()] if m else out)
-    if m is None:
-        totals.add(name, 0, 1, 0, time.monotonic() - start)
+    sys.stdout.flush()
+    with tempfile.NamedTemporaryFile("r", prefix="pyplugin-run-",
+                                     suffix=".counts") as counts:
+        proc = subprocess.run([sys.executable, os.path.abspath(__file__),
+                               "--child", directory, counts.name],
+                              cwd=TOP, stdin=subprocess.DEVNULL)
+        text = counts.read().split()
+    seconds = time.monotonic() - start
+    if len(text) != 3:
+        print(f"the {name} suite ended without counts (exit status "
+              f"{proc.returncode}): counted as one failure", flush=True)
+        totals.add(name, 0, 1, 0, seconds)
         return
-    passed, failed, skipped = map(int, m.groups())
-    totals.add(name, passed, failed, skipped, time.monotonic() - start)
+    passed, failed, skipped = map(int, text)
+    totals.add(name, passed, failed, skipped, seconds)
 
 
-def suites() -> list[str]:
-    found = ["unit"]
-    tests = os.path.join(TOP, "tests")
-    for entry in sorted(os.listdir(tests)):
-        path = os.path.join(tests, entry)
-        if entry != "unit" and os.path.isdir(path) and any(
-                f.startswith("test_") and f.endswith(".py")
-                for f in os.listdir(path)):
-            found.append(entry)
+def all_suites() -> list[str]:
+    others = sorted(
+        entry for entry in os.listdir(TESTS)
+        if entry not in ("unit", "gen", "e2e")
+        and os.path.isdir(os.path.join(TESTS, entry))
+        and any(f.startswith("test_") and f.endswith(".py")
+                for f in os.listdir(os.path.join(TESTS, entry))))
     # The slow end-to-end suite last.
-    if "e2e" in found:
-        found.remove("e2e")
-        found.append("e2e")
-    return found
+    return ["unit", "gen", *others, "e2e"]
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["--one"]:
-        sys.stdout.flush()
-        counts = unittest_counts(argv[1])
-        sys.stderr.flush()
-        print("@@ %d %d %d" % counts, flush=True)
-        return 0
-    wanted = argv or suites()
+    if argv[:1] == ["--child"] and len(argv) == 3:
+        return unittest_child(argv[1], argv[2])
+    if any(a.startswith("-") for a in argv):
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
     totals = Totals()
-    for name in wanted:
+    for name in argv or all_suites():
         if name == "unit":
             run_cunit(totals)
-        else:
-            directory = os.path.join(TOP, "tests", name)
-            if not os.path.isdir(directory):
-                print(f"no suite {name!r}", flush=True)
-                totals.add(name, 0, 1, 0, 0)
-                continue
-            run_unittest(name, directory, totals)
-    line = f"{totals.passed} passed, {totals.failed} failed"
-    if totals.skipped:
-        line += f", {totals.skipped} skipped"
-    print(line)
+            continue
+        directory = os.path.join(TESTS, name)
+        if not os.path.isdir(directory):
+            print(f"there is no suite tests/{name}", flush=True)
+            totals.add(name, 0, 1, 0, 0)
+            continue
+        run_unittest(name, directory, totals)
+    print(totals.summary(), flush=True)
     return 1 if totals.failed or totals.passed == 0 else 0
 
 
