@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -46,6 +47,13 @@ class Diagnostic:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.severity.value}: {self.message}"
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of Python source as Python numbers them: split at \\n,
+    \\r\\n and \\r only (str.splitlines also splits at form feeds,
+    U+2028 and others, which would shift every later line)."""
+    return re.split(r"\r\n|\r|\n", text)
 
 
 def note(file: str, line: int, col: int, message: str,
@@ -93,7 +101,7 @@ class Diagnostics:
         self.sources: dict[str, list[str]] = {}
 
     def set_source(self, file: str, text: str) -> None:
-        self.sources[file] = text.splitlines()
+        self.sources[file] = source_lines(text)
 
     def add(self, file: str, line: int, col: int, severity: Severity,
             message: str, length: int = 1,

@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from .callbacks import BY_NAME, Dialect
-from .diagnostics import Diagnostics, note
+from .diagnostics import Diagnostics, note, source_lines
 
 # Module-level strings nbdkit python ignores and the generated plugin uses.
 METADATA = ("longname", "description", "version", "config_help",
@@ -180,7 +180,7 @@ def read(path: str, diags: Diagnostics) -> Script | None:
     text = _decode(script, diags)
     if text is None:
         return None
-    script.lines = text.splitlines()
+    script.lines = source_lines(text)
     diags.set_source(path, text)
     tree = _parse(script, text, diags)
     if tree is None:

@@ -27,10 +27,20 @@ DIAGNOSTIC = re.compile(
     r"(?P<severity>error|warning|note): (?P<message>.+)$")
 
 
-def run_check(args: list[str]) -> tuple[int, str, str]:
+class Terminal(io.StringIO):
+    """A captured stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run_check(args: list[str], terminal: bool = False
+              ) -> tuple[int, str, str]:
     """cli.main in this process: (status, stdout, stderr).  Any exception
-    propagates: a traceback is never an acceptable way to fail."""
-    out, err = io.StringIO(), io.StringIO()
+    propagates: a traceback is never an acceptable way to fail.  With
+    terminal, stderr claims to be a terminal (source lines, carets and
+    colours appear)."""
+    out, err = io.StringIO(), (Terminal() if terminal else io.StringIO())
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             status = cli.main(args)
