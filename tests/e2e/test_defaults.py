@@ -15,8 +15,8 @@ import unittest
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (Server, TempDirMixin, export_info,
-                     exercise, script)
+from harness import (GenerateError, Server, TempDirMixin, build_plugin,
+                     dump_plugin, exercise, export_info, script)
 
 # Callback bodies per dialect.  {F} is the flags parameter, where the
 # dialect has one.
@@ -200,6 +200,28 @@ class Aliases(TempDirMixin, unittest.TestCase):
         self.assertTrue(want["flags"]["can_trim"])
         self.assertFalse(want["flags"]["is_read_only"])
         plugin = self.generated(script("aliases.py"))
+        with Server(plugin) as gen:
+            got = exercise(gen)
+        self.assertEqual(got, want)
+
+
+class DynamicImport(TempDirMixin, unittest.TestCase):
+    """scripts/dynamic.py binds pread, pwrite and flush via globals():
+    a build error when only read, a working plugin with --import."""
+
+    def test_without_import_is_a_build_error(self):
+        with self.assertRaises(GenerateError) as cm:
+            build_plugin(script("dynamic.py"), self.tmpdir)
+        self.assertRegex(str(cm.exception), r"dynamic\.py:\d+:\d+: error: .*pread")
+
+    def test_with_import(self):
+        with Server("python", script("dynamic.py")) as peer:
+            want = exercise(peer)
+        self.assertFalse(want["flags"]["is_read_only"])
+        self.assertTrue(want["flags"]["can_flush"])
+        plugin = build_plugin(script("dynamic.py"), self.tmpdir, "--import")
+        self.assertEqual(set(dump_plugin(plugin)[0]["callbacks"].split(",")),
+                         {"open", "get_size", "pread", "pwrite", "flush"})
         with Server(plugin) as gen:
             got = exercise(gen)
         self.assertEqual(got, want)
