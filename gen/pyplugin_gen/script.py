@@ -266,23 +266,25 @@ def _parse(script: Script, text: str, diags: Diagnostics) -> ast.Module | None:
         if (line, message) in seen:
             continue
         seen.add((line, message))
-        diags.warning(path, line, _warning_column(script, line, message),
-                      message)
+        col, length = _warning_column(script, line, message)
+        diags.warning(path, line, col, message, length)
     return tree
 
 
-def _warning_column(script: Script, line: int, message: str) -> int:
-    """Python's warnings carry no column: find the quoted text, e.g. the
-    '\\d' of "invalid escape sequence '\\d'", else the first non-blank."""
+def _warning_column(script: Script, line: int,
+                    message: str) -> tuple[int, int]:
+    """(column, length): Python's warnings carry no column, so find the
+    quoted text, e.g. the '\\d' of "invalid escape sequence '\\d'", else
+    point at the first non-blank."""
     if not 1 <= line <= len(script.lines):
-        return 1
+        return 1, 1
     text = script.lines[line - 1]
     m = re.search(r"""['"]([^'"]+)['"]""", message)
     if m:
         where = text.find(m.group(1))
         if where != -1:
-            return where + 1
-    return len(text) - len(text.lstrip()) + 1
+            return where + 1, len(m.group(1))
+    return len(text) - len(text.lstrip()) + 1, 1
 
 
 def _char_col(lines: list[str], lineno: int, byte_offset: int) -> int:
@@ -364,9 +366,15 @@ class _Reader:
                 return line, m.start(1) + 1
         return line, col
 
-    def error(self, node: ast.AST, message: str, length: int = 1,
-              notes=()) -> None:
+    def error(self, node: ast.AST, message: str, notes=()) -> None:
+        """An error at node, underlining all of it when it is on one
+        line."""
         line, col = self.pos(node)
+        length = 1
+        if getattr(node, "end_lineno", None) == node.lineno and \
+                node.end_col_offset is not None:
+            end = _char_col(self.script.lines, line, node.end_col_offset)
+            length = max(1, end - col)
         self.diags.error(self.script.path, line, col, message, length, notes)
 
     def error_at(self, d: Definition, message: str, notes=()) -> None:
@@ -649,7 +657,7 @@ class _Reader:
             return None
         if v not in (1, 2):
             self.error(value, f"{form} declares API version {v}; only "
-                       "1 and 2 exist", len(repr(v)))
+                       "1 and 2 exist")
             return None
         return v
 
