@@ -233,6 +233,9 @@ class Server:
             cmd.append("-f")
         else:
             cmd += ["-P", self.pidfile]
+            # A daemon logs to syslog unless told otherwise.
+            if not any(o.startswith("--log") for o in self.nbdkit_options):
+                cmd.append("--log=stderr")
         if self.verbose:
             cmd.append("-v")
         if self.readonly:

@@ -14,7 +14,7 @@ import nbd
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (MiB, Server, TempDirMixin, dump_plugin,
+from harness import (MiB, Server, TempDirMixin, build_plugin, dump_plugin,
                      example, pattern, script, sha256_file)
 
 BLOCK = 65536
@@ -211,6 +211,27 @@ class SystemExitInCallback(TempDirMixin, unittest.TestCase):
 
     def test_generated(self):
         self.check(self.generated(script("systemexit.py")))
+
+
+class LargeScript(TempDirMixin, unittest.TestCase):
+    """A script carrying 256 KiB of data in a bytes literal: all of it is
+    embedded in the plugin and served."""
+
+    def test_large_literal(self):
+        blob = pattern(11, 256 * 1024)
+        src = os.path.join(self.tmpdir, "blob.py")
+        with open(src, "w") as f:
+            f.write("API_VERSION = 2\n"
+                    "BLOB = %r\n\n\n"
+                    "def open(readonly):\n    return 1\n\n\n"
+                    "def get_size(h):\n    return len(BLOB)\n\n\n"
+                    "def pread(h, buf, offset, flags):\n"
+                    "    buf[:] = BLOB[offset:offset + len(buf)]\n" % blob)
+        plugin = build_plugin(src, self.tmpdir)
+        with Server(plugin) as srv:
+            h = srv.connect()
+            self.assertEqual(h.get_size(), len(blob))
+            self.assertTrue(h.pread(len(blob), 0) == blob)
 
 
 class AwkwardNames(TempDirMixin, unittest.TestCase):

@@ -16,8 +16,8 @@ import nbd
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (MiB, Server, TempDirMixin, build_plugin, close_handle,
-                     script)
+from harness import (MiB, Server, ServerError, TempDirMixin, build_plugin,
+                     close_handle, script)
 
 
 def try_connect(srv, name):
@@ -175,6 +175,43 @@ class ErrnoPerThread(PeerComparison, unittest.TestCase):
         want, got, _, _ = self.both(observe)
         self.assertEqual(want, [])
         self.assertEqual(got, [])
+
+
+class StartupErrors(TempDirMixin, unittest.TestCase):
+    """An exception before serving (loading the script, config,
+    config_complete, thread_model, get_ready, after_fork) stops nbdkit
+    with the script's message, foreground or not, like nbdkit python."""
+
+    GENERATE = (script("startup_errors.py"),)
+    WHERE = ("load", "config", "config_complete", "thread_model",
+             "get_ready", "after_fork")
+
+    def outcome(self, args, where, foreground):
+        try:
+            with Server(*args, "k=v", env={"STARTUP_FAIL": where},
+                        foreground=foreground) as srv:
+                h = srv.connect()
+                return "served", bytes(h.pread(4, 0))
+        except ServerError as e:
+            return "failed", "startup-failure-" + where in str(e)
+
+    def test_startup_errors(self):
+        plugin = self.generated(script("startup_errors.py"))
+        for where in self.WHERE + ("",):
+            for foreground in (True, False):
+                with self.subTest(where=where, foreground=foreground):
+                    want = self.outcome(["python", script("startup_errors.py")],
+                                        where, foreground)
+                    got = self.outcome([plugin], where, foreground)
+                    if where == "after_fork" and not foreground:
+                        # The daemon has no stderr any more: it just
+                        # dies, and nbdkit python's message is lost too.
+                        self.assertEqual(want[0], "failed")
+                    elif where:
+                        self.assertEqual(want, ("failed", True))
+                    else:
+                        self.assertEqual(want, ("served", bytes(4)))
+                    self.assertEqual(got, want)
 
 
 if __name__ == "__main__":
