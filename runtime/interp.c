@@ -155,6 +155,7 @@ void
 pyp_dump_plugin (void)
 {
   const struct pyp_script *s = pyp_script;
+  const struct pyp_callable *c;
 
   printf ("python_version=%s\n", PY_VERSION);
   printf ("python_pep_384_abi_version=%d\n", PYTHON_ABI_VERSION);
@@ -163,7 +164,10 @@ pyp_dump_plugin (void)
   printf ("script_sha256=%s\n", s->sha256);
   printf ("python_api_version=%d\n", s->api_version);
   printf ("python_api_dialect=%s\n", s->dialect);
-  printf ("callbacks=%s\n", s->callbacks);
+  printf ("callbacks=");
+  for (c = s->callables; c->name != NULL; c++)
+    printf ("%s%s", c == s->callables ? "" : ",", c->name);
+  printf ("\n");
   fflush (stdout);
 }
 

@@ -37,7 +37,6 @@ struct pyp_script {
   const char *python_version;    /* "3.11": the Python that compiled it */
   int api_version;               /* 1 or 2 */
   const char *dialect;           /* "api1", "seed" or "released" */
-  const char *callbacks;         /* comma-separated, for --dump-plugin */
   const char *generator_version;
   const struct pyp_callable *callables; /* ends with { NULL, NULL } */
 };

@@ -132,6 +132,12 @@ class Callback:
         """The PyObject_CallFunction format string for this dialect."""
         return "".join(a.unit for a in self.call_args(dialect))
 
+    def call_expression(self, dialect: Dialect) -> str:
+        """The C call of the script's function, NAME_fn, in this dialect."""
+        args = "".join(f", {a.expr}" for a in self.call_args(dialect))
+        return (f'PyObject_CallFunction ({self.name}_fn, '
+                f'"{self.format(dialect)}"{args})')
+
     def view(self, dialect: Dialect) -> str | None:
         """'write' or 'read' if `buf` is passed as a memoryview, else None."""
         if "buf" not in self.params(dialect):

@@ -9,7 +9,7 @@ import jinja2
 
 from . import buildconfig
 from .callbacks import BY_NAME, CALLBACKS, Callback
-from .script import Script
+from .script import METADATA, Script
 
 
 def c_string(value: str) -> str:
@@ -35,6 +35,12 @@ def c_string(value: str) -> str:
     return "".join(out)
 
 
+def c_string_lines(value: str) -> str:
+    """A C string literal split after each newline, one piece a line."""
+    pieces = value.splitlines(keepends=True) or [""]
+    return "\n".join("  " + c_string(p) for p in pieces)
+
+
 def c_comment(value: str) -> str:
     """Text safe inside a /* */ comment, on one line."""
     text = value.encode("unicode_escape").decode("ascii")
@@ -42,6 +48,51 @@ def c_comment(value: str) -> str:
     # Every '?' before another '?', so that no two are left adjacent
     # ("???=" would keep a "??=").
     return re.sub(r"\?(?=\?)", r"?\\", text)
+
+
+def wrap(line: str, width: int = 80) -> str:
+    """Break a long call or declaration after commas, continuation lines
+    aligned after its first '(', as clang-format does with the project's
+    .clang-format; so the generated C is formatted without running it."""
+    if len(line) <= width or "(" not in line:
+        return line
+    indent = line.index("(") + 1
+    lines: list[str] = []
+    current = ""
+    for piece in _split_args(line):
+        candidate = current + piece
+        if current and len(candidate.rstrip()) > width:
+            lines.append(current.rstrip())
+            current = " " * indent + piece.lstrip()
+        else:
+            current = candidate
+    lines.append(current.rstrip())
+    return "\n".join(lines)
+
+
+def _split_args(line: str) -> list[str]:
+    """Pieces of line each ending just after a top-level ', ' of the
+    outermost parenthesis (string literals kept whole)."""
+    pieces, depth, start, in_str, i = [], 0, 0, False, 0
+    while i < len(line):
+        ch = line[i]
+        if in_str:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 1:
+            pieces.append(line[start:i + 2])
+            start = i + 2
+        i += 1
+    pieces.append(line[start:])
+    return pieces
 
 
 def registered(script: Script) -> list[Callback]:
@@ -61,7 +112,17 @@ def environment(templates_dir: str | None = None) -> jinja2.Environment:
     )
     env.filters["c_string"] = c_string
     env.filters["c_comment"] = c_comment
+    env.filters["wrap"] = wrap
+    env.filters["c_string_lines"] = c_string_lines
     return env
+
+
+def plugin_strings(script: Script) -> dict[str, str]:
+    """The string fields of struct nbdkit_plugin the script provides."""
+    fields = {name: meta.value for name, meta in script.metadata.items()}
+    if script.config_help is not None:
+        fields["config_help"] = script.config_help
+    return {name: fields[name] for name in METADATA if name in fields}
 
 
 def render(script: Script, name: str, code: bytes, magic: int,
@@ -77,7 +138,7 @@ def render(script: Script, name: str, code: bytes, magic: int,
         code=code,
         magic=magic,
         python_version=python_version,
-        source_lines=script.text.splitlines(keepends=True),
+        metadata=plugin_strings(script),
         thread_model=("PARALLEL" if "thread_model" in script.callbacks
                       else "SERIALIZE_ALL_REQUESTS"),
         version=buildconfig.VERSION,

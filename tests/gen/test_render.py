@@ -262,8 +262,9 @@ class Rendering(TempDirTest):
         self.assertIn('PyObject_CallFunction (pread_fn, "OOKI", h, view, '
                       'offset, flags);', c)
         c = self.render(definitions(Dialect.API1))
+        flat = " ".join(c.split())  # long calls are wrapped
         self.assertIn('PyObject_CallFunction (zero_fn, "OIKO", h, count, '
-                      'offset, pyp_bool (flags & NBDKIT_FLAG_MAY_TRIM));', c)
+                      'offset, pyp_bool (flags & NBDKIT_FLAG_MAY_TRIM));', flat)
         self.assertIn("(void) flags; /* not passed in this dialect */", c)
 
     def test_results_and_views(self):
@@ -308,7 +309,6 @@ class Rendering(TempDirTest):
         self.assertIn(f'.sha256 = "{s.sha256}"', c)
         self.assertIn('.dialect = "seed"', c)
         self.assertIn(".api_version = 2,", c)
-        self.assertIn('.callbacks = "open,get_size,pread"', c)
         self.assertIn(".magic = 1234UL", c)
         self.assertIn("static const unsigned char script_code[3] = {", c)
         self.assertIn("0x01, 0x02, 0x03,", c)
@@ -321,12 +321,19 @@ class Rendering(TempDirTest):
             version = "1.0"
             magic_config_key = "size"
             ''')
-        fields = plugin_fields(self.render('"""Help \\\\ me."""\n' + text))
-        self.assertEqual(fields["longname"], r'"Long \"name\""')
-        self.assertEqual(fields["description"], r'"line 1\nline 2"')
-        self.assertEqual(fields["version"], '"1.0"')
-        self.assertEqual(fields["magic_config_key"], '"size"')
-        self.assertEqual(fields["config_help"], r'"Help \\ me."')
+        c = self.render('"""Help \\\\ me."""\n' + text)
+        fields = plugin_fields(c)
+        # Each string is a static array in the data part, named as the field.
+        strings = {
+            "longname": '  "Long \\"name\\""',
+            "description": '  "line 1\\n"\n  "line 2"',
+            "version": '  "1.0"',
+            "magic_config_key": '  "size"',
+            "config_help": '  "Help \\\\ me."',
+        }
+        for field, literal in strings.items():
+            self.assertEqual(fields[field], field)
+            self.assertIn(f"static const char {field}[] =\n{literal};\n", c)
         fields = plugin_fields(self.render(text))
         for absent in ("config_help", "magic_config_key"[:0] or "x"):
             self.assertNotIn(absent, fields)
@@ -352,7 +359,9 @@ class Rendering(TempDirTest):
         self.assertTrue(first.startswith("/* GENERATED FROM "))
         self.assertTrue(first.endswith("BY pyplugin-gen "
                                        f"{buildconfig.VERSION}."))
-        self.assertIn(f".name = {render.c_string(name)},", c)
+        self.assertIn(".name = script_name,", c)
+        self.assertIn("static const char script_name[] =\n"
+                      f"{render.c_string_lines(name)};\n", c)
 
 
 class Compiled(TempDirTest):

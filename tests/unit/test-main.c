@@ -73,7 +73,6 @@ const struct pyp_script test_script = {
   .python_version = "3.11",
   .api_version = 2,
   .dialect = "released",
-  .callbacks = "",
   .generator_version = "test",
   .callables = no_callables,
 };
