@@ -63,9 +63,10 @@ def _callback(script: Script, d: Definition, diags: Diagnostics) -> None:
               f"{d.what}")
         return
     if d.kind in ("class", "other"):
+        hint = "" if script.imported else " (--import checks them)"
         warning(f"callback '{name}' is {d.what}, not a def: fine at run "
                 "time if it is callable, but its parameters were not "
-                "checked (--import checks them)")
+                f"checked{hint}")
         return
     if d.is_async:
         error(f"callback '{name}' is an async def: nbdkit calls it without "

@@ -316,8 +316,10 @@ def _apply(script: Script, names: dict) -> None:
                 ("an " if t[:1] in "aeiou" else "a ") + t
             d = Definition(kind="literal", signature=None, what=what, **where)
         elif info["signature"] is None:
+            t = info["type"]
+            article = "an" if t[:1].lower() in "aeiou" else "a"
             d = Definition(kind="other", signature=None,
-                           what=f"a {info['type']} whose parameters Python "
+                           what=f"{article} {t} whose parameters Python "
                            "cannot tell", **where)
         else:
             p, r, v, k = info["signature"]
