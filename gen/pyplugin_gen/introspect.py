@@ -52,8 +52,9 @@ CONSTANTS = {
     "EXTENT_ZERO": 1 << 1,
 }
 
-# The stand-in for the plugin's built-in nbdkit module: the same names,
-# doing what they can without a server (there is no client connection
+# The stand-in for the plugin's built-in nbdkit module: the same names
+# (every helper the runtime may have; which it has depends on the
+# installed nbdkit), doing what they can without a server (there is no client connection
 # while the script is loaded, so nothing here needs one).
 STAND_IN = r'''
 import os as _os
@@ -118,6 +119,9 @@ def read_password(value):
 
 def nanosleep(sec, nsec):
     return True
+
+def disconnect(force):
+    bool(force)
 '''
 
 # Run by the child: sys.argv = [-c, path, filename, request]; the source

@@ -443,8 +443,9 @@ class Import(TempDir):
             self.assertNotIn(".flush = flush_wrapper,", f.read())
 
     def test_stand_in_module_matches_the_runtime(self):
-        """The stand-in nbdkit module has the runtime module's functions
-        and constants, with nbdkit's values."""
+        """The stand-in nbdkit module has every function the runtime
+        module may have (some only with some nbdkit versions), and its
+        constants, with nbdkit's values."""
         with open(os.path.join(TOP, "runtime", "module.c")) as f:
             module_c = f.read()
         functions = set(re.findall(r'^\s*\{ "(\w+)", do_\w+,', module_c,
@@ -456,7 +457,7 @@ class Import(TempDir):
         exec(introspect.STAND_IN, namespace)
         stand_in = {k for k, v in namespace.items()
                     if callable(v) and not k.startswith("_")}
-        self.assertEqual(stand_in, functions)
+        self.assertLessEqual(functions, stand_in)
         self.assertEqual(set(introspect.CONSTANTS), constants)
         header = ""
         for name in ("nbdkit-common.h", "nbdkit-plugin.h"):
