@@ -1,0 +1,251 @@
+"""Read the installed nbdkit header with libclang and record what it has.
+
+Run by make, not on every generation:
+
+    python3 -m pyplugin_gen.header_record record -o data/nbdkit-header.json \\
+        [--depfile FILE] runtime/pyplugin.h -- CFLAGS...
+    python3 -m pyplugin_gen.header_record c-header \\
+        -o runtime/generated/nbdkit-functions.h data/nbdkit-header.json
+
+`record` parses the runtime's own header, runtime/pyplugin.h, which
+includes nbdkit-plugin.h exactly as every generated plugin does (so with
+the same NBDKIT_API_VERSION, which it defines), and writes JSON with:
+
+  nbdkit_version  NBDKIT_VERSION_STRING of nbdkit-version.h
+  api_version     the NBDKIT_API_VERSION the header was read at
+  fields          every field of struct nbdkit_plugin in order, with its
+                  C type and, for a function pointer, its return type
+                  and parameters (names and types as the header writes
+                  them)
+  functions       every nbdkit_* function the headers declare, with its
+                  return type, parameters and whether it is variadic
+  headers         each nbdkit header read, with its sha256, so that the
+                  generator can tell when nbdkit changed under it
+
+The generator reads the record (nbdkit_header.py); `c-header` turns it
+into one PYP_HAVE_<FUNCTION> macro per nbdkit_* function for the
+runtime's built-in nbdkit module (runtime/module.c).  The depfile lists
+the headers read, for make.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+
+from . import libclang
+from .libclang import CursorKind, TypeKind
+
+RECORD_FORMAT = 1
+
+
+class RecordError(Exception):
+    pass
+
+
+def _param(cursor) -> dict:
+    return {"name": cursor.spelling, "type": cursor.type.spelling}
+
+
+def _function_type(t, params=None) -> dict:
+    """Return type and parameters of a function type; params are the
+    PARM_DECL cursors that name them, when there are any."""
+    arg_types = list(t.argument_types()) if t.kind == TypeKind.FUNCTIONPROTO \
+        else []
+    names = [p.spelling for p in params] if params else [""] * len(arg_types)
+    if len(names) != len(arg_types):
+        names = [""] * len(arg_types)
+    return {
+        "return": t.get_result().spelling,
+        "params": [{"name": n, "type": a.spelling}
+                   for n, a in zip(names, arg_types)],
+        "variadic": t.kind == TypeKind.FUNCTIONPROTO
+        and t.is_function_variadic(),
+    }
+
+
+def _desugar(t):
+    """t without typedefs and elaboration on top, so that a field
+    declared with a typedef of a function pointer is seen as one."""
+    while t.kind in (TypeKind.TYPEDEF, TypeKind.ELABORATED):
+        t = t.get_named_type() if t.kind == TypeKind.ELABORATED \
+            else t.get_declaration().underlying_typedef_type
+    return t
+
+
+def _is_nbdkit_header(path: str) -> bool:
+    return os.path.basename(path).startswith("nbdkit-") and \
+        path.endswith(".h")
+
+
+def _macro_value(cursor) -> list[str]:
+    return [t.spelling for t in cursor.get_tokens()][1:]
+
+
+def _sha256(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def read_header(header: str, flags: list[str]) -> dict:
+    """The record of the nbdkit header as `header` includes it."""
+    try:
+        tu = libclang.parse(header, flags, detailed=True)
+    except libclang.LibclangError as e:
+        raise RecordError(f"cannot parse {header}:\n{e}") from e
+    fields = None
+    functions = {}
+    version = None
+    api_version = None
+    headers = {}
+    for inc in tu.get_includes():
+        path = inc.include.name
+        if _is_nbdkit_header(path):
+            headers[os.path.basename(path)] = {
+                "path": os.path.abspath(path), "sha256": _sha256(path)}
+    for c in tu.cursor.get_children():
+        f = c.location.file.name if c.location.file else ""
+        if c.kind == CursorKind.MACRO_DEFINITION:
+            if c.spelling == "NBDKIT_API_VERSION" and \
+                    not _is_nbdkit_header(f):
+                value = _macro_value(c)
+                if len(value) == 1 and value[0].isdigit():
+                    api_version = int(value[0])
+            elif c.spelling == "NBDKIT_VERSION_STRING" and \
+                    _is_nbdkit_header(f):
+                value = _macro_value(c)
+                if len(value) == 1 and value[0].startswith('"'):
+                    version = json.loads(value[0])
+            continue
+        if not _is_nbdkit_header(f):
+            continue
+        if c.kind == CursorKind.STRUCT_DECL and \
+                c.spelling == "nbdkit_plugin" and c.is_definition():
+            fields = []
+            for fd in c.get_children():
+                if fd.kind != CursorKind.FIELD_DECL:
+                    continue
+                entry = {"name": fd.spelling, "type": fd.type.spelling}
+                pointee = _desugar(fd.type).get_pointee()
+                if pointee.kind in (TypeKind.FUNCTIONPROTO,
+                                    TypeKind.FUNCTIONNOPROTO):
+                    params = [p for p in fd.get_children()
+                              if p.kind == CursorKind.PARM_DECL]
+                    entry["function"] = _function_type(pointee, params)
+                fields.append(entry)
+        elif c.kind == CursorKind.FUNCTION_DECL and \
+                c.spelling.startswith("nbdkit_"):
+            entry = _function_type(c.type, list(c.get_arguments()))
+            functions[c.spelling] = {"name": c.spelling, **entry}
+    if fields is None:
+        raise RecordError(f"{header}: nbdkit-plugin.h defines no "
+                          "struct nbdkit_plugin")
+    if version is None:
+        raise RecordError(f"{header}: nbdkit's headers define no "
+                          "NBDKIT_VERSION_STRING (nbdkit-version.h)")
+    if api_version is None:
+        raise RecordError(f"{header} does not define NBDKIT_API_VERSION "
+                          "before including nbdkit-plugin.h")
+    return {
+        "comment": "GENERATED by pyplugin_gen.header_record from nbdkit's "
+                   "headers at make time; DO NOT EDIT",
+        "format": RECORD_FORMAT,
+        "nbdkit_version": version,
+        "api_version": api_version,
+        "headers": headers,
+        "fields": fields,
+        "functions": [functions[n] for n in sorted(functions)],
+    }
+
+
+def c_header(record: dict) -> str:
+    """The runtime's view of the record: which nbdkit_* functions exist."""
+    lines = [
+        "/* GENERATED by pyplugin_gen.header_record from the record of "
+        f"nbdkit {record['nbdkit_version']}'s",
+        " * headers; DO NOT EDIT.  One PYP_HAVE_<FUNCTION> for each nbdkit_*",
+        " * function they declare: the built-in nbdkit module (module.c)",
+        " * wraps exactly those.",
+        " */",
+        "",
+        "#ifndef PYP_NBDKIT_FUNCTIONS_H",
+        "#define PYP_NBDKIT_FUNCTIONS_H",
+        "",
+        f"#define PYP_NBDKIT_VERSION {json.dumps(record['nbdkit_version'])}",
+        "",
+    ]
+    for fn in record["functions"]:
+        lines.append(f"#define PYP_HAVE_{fn['name'].upper()} 1")
+    lines += ["", "#endif /* PYP_NBDKIT_FUNCTIONS_H */", ""]
+    return "\n".join(lines)
+
+
+def write_atomic(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".header-record-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def dumps(record: dict) -> str:
+    return json.dumps(record, indent=1, sort_keys=True) + "\n"
+
+
+def _make_escape(path: str) -> str:
+    return path.replace("$", "$$").replace(" ", "\\ ").replace("#", "\\#")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    flags: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, flags = argv[:cut], argv[cut + 1:]
+    p = argparse.ArgumentParser(prog="header_record", description=__doc__,
+                                formatter_class=argparse.RawTextHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("record", help="read the header, write the record")
+    r.add_argument("-o", "--output", required=True)
+    r.add_argument("--depfile", help="write make dependencies here")
+    r.add_argument("header", help="a header including nbdkit-plugin.h")
+    h = sub.add_parser("c-header", help="write the runtime's C header")
+    h.add_argument("-o", "--output", required=True)
+    h.add_argument("record")
+    args = p.parse_args(argv)
+    try:
+        if args.command == "record":
+            record = read_header(args.header, flags)
+            write_atomic(args.output, dumps(record))
+            if args.depfile:
+                deps = [args.header] + [h["path"] for h in
+                                        record["headers"].values()]
+                # As gcc -MP: a rule for each header, so that make does
+                # not stop when one disappears.
+                text = "%s: %s\n" % (_make_escape(args.output),
+                                     " ".join(_make_escape(d) for d in deps))
+                text += "".join(f"\n{_make_escape(d)}:\n" for d in deps)
+                write_atomic(args.depfile, text)
+        else:
+            with open(args.record, encoding="utf-8") as f:
+                record = json.load(f)
+            write_atomic(args.output, c_header(record))
+    except (RecordError, libclang.LibclangError, OSError,
+            ValueError) as e:
+        print(f"header_record: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
