@@ -1,13 +1,22 @@
 /* The built-in `nbdkit` module: nbdkit's helpers and constants, for
  * `import nbdkit` in the script.  No file on disk.
+ *
+ * The module has exactly the helpers the installed nbdkit declares:
+ * each is wrapped under the PYP_HAVE_NBDKIT_<NAME> that make writes into
+ * nbdkit-functions.h from its record of nbdkit's header (see
+ * gen/pyplugin_gen/header_record.py); so nbdkit.disconnect exists only
+ * where nbdkit_disconnect does.  Functions that make no sense from
+ * Python are listed, with the reason, in gen/pyplugin_gen/nbdkit_header.py.
  */
 
 #include "pyplugin.h"
+#include "nbdkit-functions.h"
 
 #include <stdlib.h>
 
 #define UNUSED __attribute__ ((unused))
 
+#ifdef PYP_HAVE_NBDKIT_DEBUG
 static PyObject *
 do_debug (PyObject *self UNUSED, PyObject *args UNUSED)
 {
@@ -18,7 +27,9 @@ do_debug (PyObject *self UNUSED, PyObject *args UNUSED)
   nbdkit_debug ("%s", msg);
   Py_RETURN_NONE;
 }
+#endif
 
+#ifdef PYP_HAVE_NBDKIT_EXPORT_NAME
 static PyObject *
 do_export_name (PyObject *self UNUSED, PyObject *args UNUSED)
 {
@@ -30,7 +41,9 @@ do_export_name (PyObject *self UNUSED, PyObject *args UNUSED)
   }
   return PyUnicode_FromString (s);
 }
+#endif
 
+#ifdef PYP_HAVE_NBDKIT_SET_ERROR
 /* Remembered for the current call: the client gets it when the callback
  * raises, and zero falls back to pwrite on EOPNOTSUPP.
  */
@@ -45,7 +58,9 @@ do_set_error (PyObject *self UNUSED, PyObject *args UNUSED)
   nbdkit_set_error (err);
   Py_RETURN_NONE;
 }
+#endif
 
+#ifdef PYP_HAVE_NBDKIT_PARSE_SIZE
 static PyObject *
 do_parse_size (PyObject *self UNUSED, PyObject *args UNUSED)
 {
@@ -61,7 +76,9 @@ do_parse_size (PyObject *self UNUSED, PyObject *args UNUSED)
   }
   return PyLong_FromLongLong (size);
 }
+#endif
 
+#ifdef PYP_HAVE_NBDKIT_PARSE_BOOL
 static PyObject *
 do_parse_bool (PyObject *self UNUSED, PyObject *args UNUSED)
 {
@@ -77,16 +94,19 @@ do_parse_bool (PyObject *self UNUSED, PyObject *args UNUSED)
   }
   return PyBool_FromLong (b);
 }
+#endif
 
+#ifdef PYP_HAVE_NBDKIT_SHUTDOWN
 static PyObject *
 do_shutdown (PyObject *self UNUSED, PyObject *args UNUSED)
 {
   nbdkit_shutdown ();
   Py_RETURN_NONE;
 }
+#endif
 
 /* Wraps a helper that returns -1 on error (reported by nbdkit). */
-static PyObject *
+static UNUSED PyObject *
 int64_or_error (int64_t v, const char *what)
 {
   if (v == -1) {
@@ -96,6 +116,7 @@ int64_or_error (int64_t v, const char *what)
   return PyLong_FromLongLong (v);
 }
 
+#ifdef PYP_HAVE_NBDKIT_IS_TLS
 static PyObject *
 do_is_tls (PyObject *self UNUSED, PyObject *args UNUSED)
 {
@@ -105,33 +126,42 @@ do_is_tls (PyObject *self UNUSED, PyObject *args UNUSED)
     return int64_or_error (r, "is_tls");
   return PyBool_FromLong (r);
 }
+#endif
 
+#ifdef PYP_HAVE_NBDKIT_PEER_PID
 static PyObject *
 do_peer_pid (PyObject *self UNUSED, PyObject *args UNUSED)
 {
   return int64_or_error (nbdkit_peer_pid (), "peer_pid");
 }
+#endif
 
+#ifdef PYP_HAVE_NBDKIT_PEER_UID
 static PyObject *
 do_peer_uid (PyObject *self UNUSED, PyObject *args UNUSED)
 {
   return int64_or_error (nbdkit_peer_uid (), "peer_uid");
 }
+#endif
 
+#ifdef PYP_HAVE_NBDKIT_PEER_GID
 static PyObject *
 do_peer_gid (PyObject *self UNUSED, PyObject *args UNUSED)
 {
   return int64_or_error (nbdkit_peer_gid (), "peer_gid");
 }
+#endif
 
+#ifdef PYP_HAVE_NBDKIT_STDIO_SAFE
 static PyObject *
 do_stdio_safe (PyObject *self UNUSED, PyObject *args UNUSED)
 {
   return PyBool_FromLong (nbdkit_stdio_safe ());
 }
+#endif
 
 /* Takes a path, returns a malloc'd path or NULL (reported by nbdkit). */
-static PyObject *
+static UNUSED PyObject *
 path_result (char *path, const char *what)
 {
   PyObject *r;
@@ -145,6 +175,7 @@ path_result (char *path, const char *what)
   return r;
 }
 
+#ifdef PYP_HAVE_NBDKIT_ABSOLUTE_PATH
 static PyObject *
 do_absolute_path (PyObject *self UNUSED, PyObject *args UNUSED)
 {
@@ -154,7 +185,9 @@ do_absolute_path (PyObject *self UNUSED, PyObject *args UNUSED)
     return NULL;
   return path_result (nbdkit_absolute_path (path), "absolute_path");
 }
+#endif
 
+#ifdef PYP_HAVE_NBDKIT_REALPATH
 static PyObject *
 do_realpath (PyObject *self UNUSED, PyObject *args UNUSED)
 {
@@ -164,7 +197,9 @@ do_realpath (PyObject *self UNUSED, PyObject *args UNUSED)
     return NULL;
   return path_result (nbdkit_realpath (path), "realpath");
 }
+#endif
 
+#ifdef PYP_HAVE_NBDKIT_READ_PASSWORD
 static PyObject *
 do_read_password (PyObject *self UNUSED, PyObject *args UNUSED)
 {
@@ -179,7 +214,9 @@ do_read_password (PyObject *self UNUSED, PyObject *args UNUSED)
   }
   return path_result (password, "read_password");
 }
+#endif
 
+#ifdef PYP_HAVE_NBDKIT_NANOSLEEP
 /* Sleeps without the GIL; returns False if nbdkit is shutting down. */
 static PyObject *
 do_nanosleep (PyObject *self UNUSED, PyObject *args UNUSED)
@@ -194,32 +231,83 @@ do_nanosleep (PyObject *self UNUSED, PyObject *args UNUSED)
   Py_END_ALLOW_THREADS
   return PyBool_FromLong (r == 0);
 }
+#endif
+
+#ifdef PYP_HAVE_NBDKIT_DISCONNECT
+/* Drops the current client: at once with force, else once its requests
+ * in flight are done (nbdkit 1.34 and later).
+ */
+static PyObject *
+do_disconnect (PyObject *self UNUSED, PyObject *args UNUSED)
+{
+  int force;
+
+  if (!PyArg_ParseTuple (args, "p:disconnect", &force))
+    return NULL;
+  nbdkit_disconnect (force);
+  Py_RETURN_NONE;
+}
+#endif
 
 static PyMethodDef methods[] = {
+#ifdef PYP_HAVE_NBDKIT_DEBUG
   { "debug", do_debug, METH_VARARGS, "Print a debug message." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_EXPORT_NAME
   { "export_name", do_export_name, METH_NOARGS,
     "Return the export name the client asked for." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_SET_ERROR
   { "set_error", do_set_error, METH_VARARGS,
     "Set the errno the client sees when this callback raises." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_PARSE_SIZE
   { "parse_size", do_parse_size, METH_VARARGS,
     "Parse a size such as '100M' into bytes." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_PARSE_BOOL
   { "parse_bool", do_parse_bool, METH_VARARGS,
     "Parse a boolean such as 'on' or 'false'." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_SHUTDOWN
   { "shutdown", do_shutdown, METH_NOARGS, "Request server shutdown." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_IS_TLS
   { "is_tls", do_is_tls, METH_NOARGS, "Is this connection using TLS?" },
+#endif
+#ifdef PYP_HAVE_NBDKIT_PEER_PID
   { "peer_pid", do_peer_pid, METH_NOARGS, "Client process ID (Unix socket)." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_PEER_UID
   { "peer_uid", do_peer_uid, METH_NOARGS, "Client user ID (Unix socket)." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_PEER_GID
   { "peer_gid", do_peer_gid, METH_NOARGS, "Client group ID (Unix socket)." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_STDIO_SAFE
   { "stdio_safe", do_stdio_safe, METH_NOARGS,
     "May the plugin use stdin and stdout?" },
+#endif
+#ifdef PYP_HAVE_NBDKIT_ABSOLUTE_PATH
   { "absolute_path", do_absolute_path, METH_VARARGS,
     "Make a path absolute, relative to nbdkit's start directory." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_REALPATH
   { "realpath", do_realpath, METH_VARARGS,
     "Resolve a path, relative to nbdkit's start directory." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_READ_PASSWORD
   { "read_password", do_read_password, METH_VARARGS,
     "Read a password given as a config value (-, +FILE, -FD ...)." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_NANOSLEEP
   { "nanosleep", do_nanosleep, METH_VARARGS,
     "Sleep, waking early on shutdown; False if woken early." },
+#endif
+#ifdef PYP_HAVE_NBDKIT_DISCONNECT
+  { "disconnect", do_disconnect, METH_VARARGS,
+    "Drop the client connection (force: at once)." },
+#endif
   { NULL }
 };
 
