@@ -212,6 +212,7 @@ class Server:
         self.logfile = None
         self.returncode = None
         self.handles = []
+        self._log = None
 
     # --- lifecycle -------------------------------------------------------
 
@@ -220,7 +221,7 @@ class Server:
         return self
 
     def __exit__(self, *exc):
-        self.stop()
+        self.cleanup()
         return False
 
     def start(self):
@@ -252,7 +253,7 @@ class Server:
         try:
             self._wait_ready()
         except BaseException:
-            self.stop()
+            self.cleanup()
             raise
 
     def _fail(self, why):
@@ -358,14 +359,19 @@ class Server:
             return None
 
     def cleanup(self):
+        """Stop nbdkit, keep its log in memory, remove the directory."""
         self.stop()
         if self.tmpdir:
+            self._log = self.log
             shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
 
     # --- what the tests use ----------------------------------------------
 
     @property
     def log(self):
+        if self._log is not None:
+            return self._log
         try:
             with open(self.logfile, "rb") as f:
                 return f.read().decode(errors="replace")
