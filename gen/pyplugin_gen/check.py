@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .callbacks import BY_NAME, CALLBACKS, REQUIRED, Result
 from .diagnostics import Diagnostics
+from .nbdkit_header import check_against_header
 from .script import Definition, Script, Signature
 
 # Result kinds for which a generator function is a fine callback: nbdkit
@@ -25,6 +26,8 @@ def check(script: Script, diags: Diagnostics) -> None:
             for d in cands:
                 _callback(script, d, diags)
     _near_misses(script, diags)
+    # What the installed nbdkit lacks (the record make read from its header).
+    check_against_header(script, diags)
 
 
 def expected(script: Script, name: str) -> str:
