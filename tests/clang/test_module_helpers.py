@@ -1,0 +1,210 @@
+"""The plugin's built-in nbdkit module has exactly the helpers the
+installed header declares (nbdkit_header.python_helpers): read from
+runtime/module.c with libclang, compiled against reduced and augmented
+headers made here from the installed ones, and seen from a real plugin
+under nbdkit."""
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common import (GENERATED, RUNTIME, Transform, build_flags,  # noqa: E402
+                    buildconfig, have, installed_record, make_record,
+                    nbdkit_header, run_generator)
+from pyplugin_gen import libclang  # noqa: E402
+from pyplugin_gen.libclang import CursorKind  # noqa: E402
+
+MODULE_C = os.path.join(RUNTIME, "module.c")
+
+
+def _string(cursor):
+    """The value of a string literal under implicit casts, else None."""
+    while cursor.kind in (CursorKind.UNEXPOSED_EXPR, CursorKind.PAREN_EXPR):
+        children = list(cursor.get_children())
+        if len(children) != 1:
+            return None
+        cursor = children[0]
+    if cursor.kind != CursorKind.STRING_LITERAL:
+        return None
+    return cursor.spelling[1:-1]
+
+
+def module_methods(include_dirs):
+    """The names in module.c's PyMethodDef table, as the compiler sees
+    it with include_dirs first on the include path."""
+    flags = [f"-I{d}" for d in include_dirs] + ["-I", RUNTIME, *build_flags()]
+    tu = libclang.parse(MODULE_C, flags)
+    for c in tu.cursor.get_children():
+        if c.kind == CursorKind.VAR_DECL and c.spelling == "methods":
+            (init,) = [x for x in c.get_children()
+                       if x.kind == CursorKind.INIT_LIST_EXPR]
+            names = []
+            for entry in init.get_children():
+                first = next(entry.get_children(), None)
+                name = _string(first) if first is not None else None
+                if name is not None:
+                    names.append(name)
+            return names
+    raise AssertionError("module.c has no methods table")
+
+
+def compile_module(include_dirs, out):
+    """module.c compiled as the runtime is, -Werror; returns the
+    undefined symbols of the object."""
+    command = [*shlex.split(buildconfig.CC), "-std=gnu11", "-fPIC", "-Wall",
+               "-Wextra", "-Werror", *[f"-I{d}" for d in include_dirs],
+               "-I", RUNTIME, *build_flags(), "-c", MODULE_C, "-o", out]
+    proc = subprocess.run(command, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise AssertionError(f"{shlex.join(command)}\n{proc.stderr}")
+    nm = subprocess.run(["nm", "-u", out], capture_output=True, text=True,
+                        check=True)
+    return {line.split()[-1] for line in nm.stdout.splitlines() if line}
+
+
+class InstalledHeader(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.record = installed_record()
+        cls.methods = module_methods([GENERATED])
+
+    def test_exactly_the_helpers(self):
+        self.assertEqual(sorted(self.methods),
+                         nbdkit_header.python_helpers(self.record))
+
+    def test_every_function_wrapped_or_explained(self):
+        # A function a newer nbdkit adds fails here until module.c wraps
+        # it or NOT_FOR_PYTHON says why not.
+        for fn in self.record.functions:
+            with self.subTest(fn):
+                self.assertTrue(fn[len("nbdkit_"):] in self.methods
+                                or fn in nbdkit_header.NOT_FOR_PYTHON,
+                                f"{fn} is neither wrapped in "
+                                "runtime/module.c nor listed in "
+                                "nbdkit_header.NOT_FOR_PYTHON")
+
+    def test_spec_helpers(self):
+        # SPEC names these; nbdkit has had them for years.
+        for name in ("debug", "export_name", "set_error", "parse_size",
+                     "shutdown", "parse_bool", "is_tls", "peer_pid",
+                     "peer_uid", "peer_gid"):
+            self.assertIn(name, self.methods)
+
+    def test_disconnect_where_declared(self):
+        self.assertEqual("disconnect" in self.methods,
+                         "nbdkit_disconnect" in self.record.functions)
+
+
+class OtherHeaders(unittest.TestCase):
+    """module.c against headers with functions taken out or added."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="pyplugin-module-")
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def build(self, transform):
+        include = transform.apply(self.dir)
+        record = nbdkit_header.load(make_record(include, self.dir))
+        dirs = [include, os.path.join(self.dir, "generated")]
+        methods = module_methods(dirs)
+        undefined = compile_module(dirs, os.path.join(self.dir, "module.o"))
+        return record, methods, undefined
+
+    def test_removed_helpers_are_gone(self):
+        record, methods, undefined = self.build(
+            Transform().remove_function("nbdkit_peer_pid")
+            .remove_function("nbdkit_nanosleep"))
+        self.assertNotIn("nbdkit_peer_pid", record.functions)
+        self.assertEqual(sorted(methods),
+                         nbdkit_header.python_helpers(record))
+        self.assertNotIn("peer_pid", methods)
+        self.assertNotIn("nanosleep", methods)
+        self.assertIn("peer_uid", methods)
+        self.assertNotIn("nbdkit_peer_pid", undefined)
+        self.assertNotIn("nbdkit_nanosleep", undefined)
+        self.assertIn("nbdkit_peer_uid", undefined)
+
+    def test_disconnect_appears_when_declared(self):
+        record, methods, undefined = self.build(
+            Transform().add_function(
+                "NBDKIT_EXTERN_DECL (void, nbdkit_disconnect, (int force));",
+                after="nbdkit_shutdown"))
+        self.assertIn("nbdkit_disconnect", record.functions)
+        self.assertIn("disconnect", methods)
+        self.assertEqual(sorted(methods),
+                         nbdkit_header.python_helpers(record))
+        self.assertIn("nbdkit_disconnect", undefined)
+
+    def test_unknown_function_is_not_wrapped(self):
+        # A function module.c does not know is not in the module, and
+        # python_helpers (what the tests demand) does list it: the
+        # installed-header test above would fail until it is handled.
+        record, methods, _ = self.build(
+            Transform().add_function(
+                "NBDKIT_EXTERN_DECL (int, nbdkit_frobnicate, (void));",
+                after="nbdkit_shutdown"))
+        self.assertNotIn("frobnicate", methods)
+        self.assertIn("frobnicate", nbdkit_header.python_helpers(record))
+
+
+SCRIPT = '''\
+import nbdkit
+
+API_VERSION = 2
+
+
+def dump_plugin():
+    names = sorted(n for n in dir(nbdkit)
+                   if not n.startswith("_") and callable(getattr(nbdkit, n)))
+    print("helpers=" + ",".join(names), flush=True)
+
+
+def open(readonly):
+    return 1
+
+
+def get_size(h):
+    return 0
+
+
+def pread(h, buf, offset, flags):
+    pass
+'''
+
+
+@unittest.skipUnless(have("nbdkit"), "nbdkit is not installed")
+class LiveModule(unittest.TestCase):
+    """What a script sees in a plugin nbdkit has loaded."""
+
+    def test_dump_plugin_lists_the_helpers(self):
+        with tempfile.TemporaryDirectory(prefix="pyplugin-live-") as tmp:
+            script = os.path.join(tmp, "helpers.py")
+            with open(script, "w") as f:
+                f.write(textwrap.dedent(SCRIPT))
+            plugin = os.path.join(tmp, "helpers-plugin.so")
+            proc = run_generator([script, "-o", plugin])
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            proc = subprocess.run(["nbdkit", "--dump-plugin", plugin],
+                                  capture_output=True, text=True,
+                                  stdin=subprocess.DEVNULL, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+        lines = [line for line in proc.stdout.splitlines()
+                 if line.startswith("helpers=")]
+        self.assertEqual(len(lines), 1, proc.stdout)
+        helpers = lines[0][len("helpers="):].split(",")
+        self.assertEqual(helpers,
+                         nbdkit_header.python_helpers(installed_record()))
+
+
+if __name__ == "__main__":
+    unittest.main()
