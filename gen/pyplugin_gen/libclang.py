@@ -99,7 +99,8 @@ def library_file() -> str:
 
 
 def _register_evaluate(lib) -> None:
-    """clang_Cursor_Evaluate, which the bindings of LLVM 14 leave out."""
+    """clang_Cursor_Evaluate and clang_Location_isInSystemHeader, which
+    the bindings of LLVM 14 leave out."""
     lib.clang_Cursor_Evaluate.argtypes = [ci.Cursor]
     lib.clang_Cursor_Evaluate.restype = ctypes.c_void_p
     lib.clang_EvalResult_getKind.argtypes = [ctypes.c_void_p]
@@ -108,6 +109,8 @@ def _register_evaluate(lib) -> None:
     lib.clang_EvalResult_getAsLongLong.restype = ctypes.c_longlong
     lib.clang_EvalResult_dispose.argtypes = [ctypes.c_void_p]
     lib.clang_EvalResult_dispose.restype = None
+    lib.clang_Location_isInSystemHeader.argtypes = [ci.SourceLocation]
+    lib.clang_Location_isInSystemHeader.restype = ctypes.c_int
 
 
 _EVAL_INT = 1
@@ -125,6 +128,10 @@ def evaluate_int(cursor: ci.Cursor) -> int | None:
         return lib.clang_EvalResult_getAsLongLong(result)
     finally:
         lib.clang_EvalResult_dispose(result)
+
+
+def in_system_header(location: ci.SourceLocation) -> bool:
+    return bool(ci.conf.lib.clang_Location_isInSystemHeader(location))
 
 
 # Flags of a compiler command line that matter to parsing; the rest

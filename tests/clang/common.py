@@ -158,5 +158,29 @@ def run_generator(args: list[str], record: str | None = None,
                           stdin=subprocess.DEVNULL)
 
 
+# A call of an API fmtcheck checks, or of its _SizeT alias.
+CALL = re.compile(r"\b_?(?:PyObject_CallFunction|PyObject_CallMethod|"
+                  r"Py_BuildValue|PyArg_ParseTuple(?:AndKeywords)?|"
+                  r"PyArg_Parse)(?:_SizeT)?\s*\(")
+
+
+def count_calls(path: str, flags: list[str] | None = None) -> int:
+    """The calls of the checked APIs that the compiler sees in path
+    itself: counted in the output of the C preprocessor (so not in
+    comments or code #if leaves out), independently of libclang."""
+    command = [*shlex.split(buildconfig.CC), "-E", "-std=gnu11",
+               *(runtime_flags() if flags is None else flags), path]
+    out = subprocess.run(command, capture_output=True, text=True,
+                         check=True).stdout
+    calls, mine = 0, False
+    for line in out.splitlines():
+        m = re.match(r'# \d+ "(.*)"', line)
+        if m:
+            mine = os.path.abspath(m.group(1)) == os.path.abspath(path)
+        elif mine:
+            calls += len(CALL.findall(line))
+    return calls
+
+
 def have(program: str) -> bool:
     return shutil.which(program) is not None

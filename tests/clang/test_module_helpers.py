@@ -15,9 +15,9 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (GENERATED, RUNTIME, Transform, build_flags,  # noqa: E402
-                    buildconfig, have, installed_record, make_record,
-                    nbdkit_header, run_generator)
-from pyplugin_gen import libclang  # noqa: E402
+                    buildconfig, count_calls, have, installed_record,
+                    make_record, nbdkit_header, run_generator, runtime_flags)
+from pyplugin_gen import fmtcheck, libclang  # noqa: E402
 from pyplugin_gen.libclang import CursorKind  # noqa: E402
 
 MODULE_C = os.path.join(RUNTIME, "module.c")
@@ -115,7 +115,7 @@ class OtherHeaders(unittest.TestCase):
     def build(self, transform):
         include = transform.apply(self.dir)
         record = nbdkit_header.load(make_record(include, self.dir))
-        dirs = [include, os.path.join(self.dir, "generated")]
+        dirs = self.dirs = [include, os.path.join(self.dir, "generated")]
         methods = module_methods(dirs)
         undefined = compile_module(dirs, os.path.join(self.dir, "module.o"))
         return record, methods, undefined
@@ -144,6 +144,15 @@ class OtherHeaders(unittest.TestCase):
         self.assertEqual(sorted(methods),
                          nbdkit_header.python_helpers(record))
         self.assertIn("nbdkit_disconnect", undefined)
+        # Its PyArg_ParseTuple is checked like the others'.
+        flags = [f"-I{d}" for d in self.dirs] + ["-I", RUNTIME,
+                                                 *build_flags()]
+        checker = fmtcheck.Checker(flags)
+        checker.check_file(MODULE_C)
+        self.assertEqual([str(f) for f in checker.findings], [])
+        self.assertEqual(checker.calls, count_calls(MODULE_C, flags))
+        self.assertEqual(checker.calls,
+                         count_calls(MODULE_C, runtime_flags()) + 1)
 
     def test_unknown_function_is_not_wrapped(self):
         # A function module.c does not know is not in the module, and
