@@ -9,6 +9,7 @@
 #include "pyplugin.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Per thread: nbdkit calls callbacks of different connections at once. */
@@ -83,6 +84,21 @@ format_traceback (PyObject *type, PyObject *value, PyObject *tb)
   return text;
 }
 
+/* Whether the script's nbdkit.set_error gave an errno at all: 0, a
+ * negative number or one the C library has no name for (4242) is not
+ * one, and the client gets EIO instead (nbdkit would map an unknown
+ * number to EINVAL, and abort on a negative one).
+ */
+static int
+is_errno (int err)
+{
+#if defined __GLIBC__ && __GLIBC_PREREQ(2, 32)
+  return err > 0 && strerrorname_np (err) != NULL;
+#else
+  return err > 0;
+#endif
+}
+
 /* Report the pending exception (or a missing one) as an nbdkit error,
  * and choose the errno the client sees.  Must hold the GIL.  Never lets
  * SystemExit or KeyboardInterrupt escape: they are reported like any
@@ -92,13 +108,22 @@ void
 pyp_report (const char *callback)
 {
   PyObject *type, *value, *tb, *text, *utf8 = NULL;
-  const char *msg = NULL;
+  const char *msg = NULL, *sep = "";
   int err = last_errno;
+  char note[128] = "";
+
+  if (err != 0 && !is_errno (err)) {
+    snprintf (note, sizeof note,
+              "(nbdkit.set_error(%d): %d is not an errno, "
+              "so the client gets EIO)",
+              err, err);
+    err = EIO;
+  }
 
   PyErr_Fetch (&type, &value, &tb);
   if (type == NULL) {
-    nbdkit_error ("%s: %s: error: failed without raising an exception",
-                  pyp_script->name, callback);
+    nbdkit_error ("%s: %s: error: failed without raising an exception %s",
+                  pyp_script->name, callback, note);
     goto out;
   }
   PyErr_NormalizeException (&type, &value, &tb);
@@ -115,8 +140,13 @@ pyp_report (const char *callback)
     msg = PyBytes_AS_STRING (utf8);
   else
     PyErr_Clear ();
-  nbdkit_error ("%s: %s: error: %s", pyp_script->name, callback,
-                msg ? msg : "an exception that cannot be printed");
+  if (msg == NULL)
+    msg = "an exception that cannot be printed";
+  /* A traceback ends with a newline; the note goes on a line of its own. */
+  if (*note && (*msg == '\0' || msg[strlen (msg) - 1] != '\n'))
+    sep = "\n";
+  nbdkit_error ("%s: %s: error: %s%s%s", pyp_script->name, callback, msg, sep,
+                note);
   Py_XDECREF (utf8);
   Py_XDECREF (text);
   Py_XDECREF (type);

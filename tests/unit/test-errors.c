@@ -57,6 +57,33 @@ report_errno_set_from_c (void)
   CHECK_REPORTED ("trim", EROFS);
 }
 
+/* set_error with a number that is not an errno: EIO for the client, and
+ * the log says why (nbdkit would turn 4242 into EINVAL, and abort on a
+ * negative errno).
+ */
+static void
+report_errno_that_is_not_one (void)
+{
+  static const int bad[] = { 4242, -5, 100000 };
+  size_t i;
+
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    fake_reset ();
+    pyp_set_errno (bad[i]);
+    PyErr_SetString (PyExc_RuntimeError, "failing");
+    pyp_report ("pread");
+    CHECK_REPORTED ("pread", EIO);
+    CU_ASSERT (error_has ("RuntimeError: failing\n(nbdkit.set_error("));
+    CU_ASSERT (error_has ("is not an errno, so the client gets EIO)"));
+  }
+  fake_reset ();
+  pyp_set_errno (0);
+  PyErr_SetString (PyExc_RuntimeError, "failing");
+  pyp_report ("pread");
+  CHECK_REPORTED ("pread", EIO);
+  CU_ASSERT (!error_has ("not an errno"));
+}
+
 static void
 report_without_exception (void)
 {
@@ -136,6 +163,7 @@ add_errors_tests (void)
   ADD_TEST (s, report_names_the_callback);
   ADD_TEST (s, report_set_error_errno);
   ADD_TEST (s, report_errno_set_from_c);
+  ADD_TEST (s, report_errno_that_is_not_one);
   ADD_TEST (s, report_without_exception);
   ADD_TEST (s, report_exception_whose_str_raises);
   ADD_TEST (s, report_unencodable_message);
