@@ -75,29 +75,57 @@ pyp_result_bool (PyObject *r, const char *callback)
   return b;
 }
 
+/* The result as an int (anything with __index__ will do, as for
+ * PyLong_AsLong), or NULL with a TypeError that names the callback and
+ * what it returned rather than Python's "cannot be interpreted as an
+ * integer".  Steals r.
+ */
+static PyObject *
+result_int (PyObject *r, const char *callback)
+{
+  PyObject *n = PyNumber_Index (r);
+
+  if (n == NULL && PyErr_ExceptionMatches (PyExc_TypeError)) {
+    PyErr_Clear ();
+    PyErr_Format (PyExc_TypeError, "%s must return an int, not %.100s",
+                  callback, Py_TYPE (r)->tp_name);
+  }
+  Py_DECREF (r);
+  return n;
+}
+
 /* An integer in [lo, hi], or -1. */
 static int
 result_in_range (PyObject *r, const char *callback, long lo, long hi,
                  const char *what)
 {
+  PyObject *n;
   long v;
+  int overflow;
 
   if (r == NULL) {
     pyp_report (callback);
     return -1;
   }
-  v = PyLong_AsLong (r);
-  Py_DECREF (r);
+  n = result_int (r, callback);
+  if (n == NULL) {
+    pyp_report (callback);
+    return -1;
+  }
+  v = PyLong_AsLongAndOverflow (n, &overflow);
   if (v == -1 && PyErr_Occurred ()) {
+    Py_DECREF (n);
     pyp_report (callback);
     return -1;
   }
-  if (v < lo || v > hi) {
-    PyErr_Format (PyExc_ValueError, "%s returned %ld, which is not one of %s",
-                  callback, v, what);
+  if (overflow || v < lo || v > hi) {
+    PyErr_Format (overflow ? PyExc_OverflowError : PyExc_ValueError,
+                  "%s returned %R, which is not one of %s", callback, n, what);
+    Py_DECREF (n);
     pyp_report (callback);
     return -1;
   }
+  Py_DECREF (n);
   return (int) v;
 }
 
@@ -127,21 +155,35 @@ pyp_result_thread_model (PyObject *r, const char *callback)
 int64_t
 pyp_result_size (PyObject *r, const char *callback)
 {
+  PyObject *n;
   long long size;
+  int overflow;
 
   if (r == NULL) {
     pyp_report (callback);
     return -1;
   }
-  size = PyLong_AsLongLong (r);
-  Py_DECREF (r);
-  if (size == -1 && PyErr_Occurred ()) {
+  n = result_int (r, callback);
+  if (n == NULL) {
     pyp_report (callback);
     return -1;
   }
-  if (size < 0) {
-    PyErr_Format (PyExc_ValueError, "%s returned a negative size (%lld)",
-                  callback, size);
+  size = PyLong_AsLongLongAndOverflow (n, &overflow);
+  if (size == -1 && PyErr_Occurred ()) {
+    Py_DECREF (n);
+    pyp_report (callback);
+    return -1;
+  }
+  if (overflow > 0)
+    PyErr_Format (PyExc_OverflowError,
+                  "%s returned %R, more than the "
+                  "largest size nbdkit can serve (2**63 - 1)",
+                  callback, n);
+  else if (overflow < 0 || size < 0)
+    PyErr_Format (PyExc_ValueError, "%s returned a negative size (%R)",
+                  callback, n);
+  Py_DECREF (n);
+  if (PyErr_Occurred ()) {
     pyp_report (callback);
     return -1;
   }
@@ -178,6 +220,38 @@ pyp_result_buffer (PyObject *r, const char *callback, void *buf,
   return 0;
 }
 
+/* The longest export name or description NBD can carry, in bytes. */
+#define NBD_MAX_STRING 4096
+
+/* A str, a name or description, as UTF-8 for nbdkit, or NULL with an
+ * exception.  C strings end at the first NUL, so a NUL inside would
+ * silently cut the name; and nbdkit ignores, or refuses with a message
+ * that names neither the script nor the callback, strings NBD cannot
+ * carry.
+ */
+static const char *
+nbd_string (PyObject *o, const char *callback, const char *what)
+{
+  Py_ssize_t len;
+  const char *s = PyUnicode_AsUTF8AndSize (o, &len);
+
+  if (s == NULL)
+    return NULL;
+  if (strlen (s) != (size_t) len) {
+    PyErr_Format (PyExc_ValueError, "%s: %s contains a NUL character: %.200R",
+                  callback, what, o);
+    return NULL;
+  }
+  if (len > NBD_MAX_STRING) {
+    PyErr_Format (PyExc_ValueError,
+                  "%s: %s is %zd bytes long in UTF-8; "
+                  "NBD allows at most %d",
+                  callback, what, len, NBD_MAX_STRING);
+    return NULL;
+  }
+  return s;
+}
+
 const char *
 pyp_result_string (PyObject *r, const char *callback)
 {
@@ -190,7 +264,7 @@ pyp_result_string (PyObject *r, const char *callback)
   if (!PyUnicode_Check (r))
     PyErr_Format (PyExc_TypeError, "%s must return a str, not %.100s",
                   callback, Py_TYPE (r)->tp_name);
-  else if ((s = PyUnicode_AsUTF8 (r)) != NULL)
+  else if ((s = nbd_string (r, callback, "the string returned")) != NULL)
     interned = nbdkit_strdup_intern (s);
   Py_DECREF (r);
   if (interned == NULL && PyErr_Occurred ())
@@ -207,7 +281,7 @@ item_str (PyObject *o, const char *callback, const char *what)
                   callback, what, Py_TYPE (o)->tp_name);
     return NULL;
   }
-  return PyUnicode_AsUTF8 (o);
+  return nbd_string (o, callback, what);
 }
 
 /* Adds one item of an iterable result to nbdkit's list.  Returns 0, or -1
@@ -235,8 +309,20 @@ add_each (PyObject *r, const char *callback, add_item_fn add, void *list,
   }
   while (ret == 0 && (item = PyIter_Next (it)) != NULL) {
     ret = add (item, callback, list);
-    Py_DECREF (item);
     n++;
+    if (ret == -2) {
+      /* nbdkit's message says what is wrong but not where it came from. */
+      PyObject *repr = PyObject_Repr (item);
+      const char *text = repr ? PyUnicode_AsUTF8 (repr) : NULL;
+
+      nbdkit_error ("%s: %s: error: nbdkit refused item %zu of the result, "
+                    "%.200s (see above)",
+                    pyp_script->name, callback, n,
+                    text ? text : "(which cannot be printed)");
+      PyErr_Clear ();
+      Py_XDECREF (repr);
+    }
+    Py_DECREF (item);
   }
   Py_DECREF (it);
   if (ret == 0 && !PyErr_Occurred () && n < min_items) {
@@ -291,8 +377,14 @@ to_unsigned (PyObject *o, unsigned long long max, const char *callback,
   PyObject *n = PyNumber_Index (o);
   unsigned long long v;
 
-  if (n == NULL)
+  if (n == NULL) {
+    if (PyErr_ExceptionMatches (PyExc_TypeError)) {
+      PyErr_Clear ();
+      PyErr_Format (PyExc_TypeError, "%s: %s must be an int, not %.100s",
+                    callback, what, Py_TYPE (o)->tp_name);
+    }
     return -1;
+  }
   v = PyLong_AsUnsignedLongLong (n);
   if (v == (unsigned long long) -1 && PyErr_Occurred ()) {
     if (!PyErr_ExceptionMatches (PyExc_OverflowError)) {

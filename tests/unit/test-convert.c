@@ -156,7 +156,7 @@ fua_wrong_type (void)
 {
   CU_ASSERT_EQUAL (pyp_result_fua (eval ("'native'"), "can_fua"), -1);
   CHECK_REPORTED ("can_fua", EIO);
-  CU_ASSERT (error_has ("TypeError"));
+  CU_ASSERT (error_has ("TypeError: can_fua must return an int, not str"));
   fake_reset ();
   CU_ASSERT_EQUAL (pyp_result_fua (eval ("1.0"), "can_fua"), -1);
   CHECK_REPORTED ("can_fua", EIO);
@@ -168,7 +168,9 @@ fua_huge (void)
 {
   CU_ASSERT_EQUAL (pyp_result_fua (eval ("2**70"), "can_fua"), -1);
   CHECK_REPORTED ("can_fua", EIO);
-  CU_ASSERT (error_has ("OverflowError"));
+  CU_ASSERT (error_has ("OverflowError: can_fua returned "
+                        "1180591620717411303424, which is not one of "
+                        "nbdkit.FUA_*"));
 }
 
 static void
@@ -272,7 +274,12 @@ size_too_big (void)
 {
   CU_ASSERT_EQUAL (pyp_result_size (eval ("2**63"), "get_size"), -1);
   CHECK_REPORTED ("get_size", EIO);
-  CU_ASSERT (error_has ("OverflowError"));
+  CU_ASSERT (error_has ("OverflowError: get_size returned "
+                        "9223372036854775808, more than the largest size"));
+  fake_reset ();
+  CU_ASSERT_EQUAL (pyp_result_size (eval ("-2**64"), "get_size"), -1);
+  CHECK_REPORTED ("get_size", EIO);
+  CU_ASSERT (error_has ("negative size (-18446744073709551616)"));
 }
 
 static void
@@ -285,7 +292,7 @@ size_wrong_type (void)
     fake_reset ();
     CU_ASSERT_EQUAL (pyp_result_size (eval (exprs[i]), "get_size"), -1);
     CHECK_REPORTED ("get_size", EIO);
-    CU_ASSERT (error_has ("TypeError"));
+    CU_ASSERT (error_has ("TypeError: get_size must return an int, not "));
   }
 }
 
@@ -422,6 +429,26 @@ string_wrong_type (void)
   CU_ASSERT (error_has ("not NoneType"));
 }
 
+/* A NUL would silently cut the string in C; NBD carries 4096 bytes. */
+static void
+string_nul_and_length (void)
+{
+  CU_ASSERT_PTR_NULL (pyp_result_string (eval ("'a\\0b'"), "default_export"));
+  CHECK_REPORTED ("default_export", EIO);
+  CU_ASSERT (error_has ("contains a NUL character: 'a\\x00b'"));
+  CU_ASSERT_EQUAL (fake.intern_calls, 0);
+  fake_reset ();
+  CU_ASSERT_PTR_NULL (
+    pyp_result_string (eval ("'\\u00e9' * 2049"), "export_description"));
+  CHECK_REPORTED ("export_description", EIO);
+  CU_ASSERT (error_has ("is 4098 bytes long in UTF-8; NBD allows at most "
+                        "4096"));
+  fake_reset ();
+  CU_ASSERT_PTR_NOT_NULL (
+    pyp_result_string (eval ("'x' * 4096"), "default_export"));
+  CHECK_QUIET ();
+}
+
 static void
 string_intern_fails (void)
 {
@@ -521,10 +548,13 @@ exports_nbdkit_refuses (void)
   fake.fail_add = true;
   CU_ASSERT_EQUAL (pyp_result_exports (eval ("['a', 'b']"), "list_exports",
                                        NULL), -1);
-  /* nbdkit reported it itself; the runtime stops and adds nothing. */
+  /* nbdkit reported what is wrong; the runtime stops, adds nothing
+   * more, and says which item of which script it was.
+   */
   CU_ASSERT_EQUAL (fake.add_export_calls, 1);
-  CU_ASSERT_EQUAL (fake.error_calls, 1);
-  CU_ASSERT (error_has ("fake nbdkit_add_export: refused"));
+  CU_ASSERT_EQUAL (fake.error_calls, 2);
+  CU_ASSERT (error_has (SCRIPT_NAME ": list_exports: error: nbdkit refused "
+                                    "item 1 of the result, 'a' (see above)"));
   CU_ASSERT_PTR_NULL (PyErr_Occurred ());
 }
 
@@ -576,12 +606,13 @@ extents_generator (void)
 static void
 extents_bad_tuples (void)
 {
-  static const struct { const char *expr; const char *msg; } cases[] = {
+  static const struct { const char *expr; const char *msg;
+  } cases[] = {
     { "[(0, 512)]", "an extent must be a tuple (offset, length, type)" },
     { "[(0, 512, 0, 0)]", "an extent must be a tuple (offset, length, type)" },
     { "[[0, 512, 0]]", "an extent must be a tuple (offset, length, type)" },
     { "[0]", "an extent must be a tuple (offset, length, type)" },
-    { "[('0', 512, 0)]", "TypeError" },
+    { "[('0', 512, 0)]", "an extent's offset must be an int, not str" },
     { "[(0, 512.0, 0)]", "TypeError" },
     { "[(0, 512, None)]", "TypeError" },
   };
@@ -677,8 +708,9 @@ extents_nbdkit_refuses (void)
   CU_ASSERT_EQUAL (pyp_result_extents (eval ("[(0, 1, 0), (1, 1, 0)]"),
                                        "extents", NULL), -1);
   CU_ASSERT_EQUAL (fake.add_extent_calls, 1);
-  CU_ASSERT_EQUAL (fake.error_calls, 1);
-  CU_ASSERT (error_has ("fake nbdkit_add_extent: refused"));
+  CU_ASSERT_EQUAL (fake.error_calls, 2);
+  CU_ASSERT (error_has (SCRIPT_NAME ": extents: error: nbdkit refused item 1 "
+                                    "of the result, (0, 1, 0) (see above)"));
   CU_ASSERT_PTR_NULL (PyErr_Occurred ());
 }
 
@@ -941,6 +973,7 @@ add_convert_tests (void)
   ADD_TEST (s, string_interned);
   ADD_TEST (s, string_utf8);
   ADD_TEST (s, string_wrong_type);
+  ADD_TEST (s, string_nul_and_length);
   ADD_TEST (s, string_intern_fails);
   ADD_TEST (s, string_exception);
   ADD_TEST (s, exports_names);
