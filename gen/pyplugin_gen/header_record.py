@@ -47,10 +47,6 @@ class RecordError(Exception):
     pass
 
 
-def _param(cursor) -> dict:
-    return {"name": cursor.spelling, "type": cursor.type.spelling}
-
-
 def _function_type(t, params=None) -> dict:
     """Return type and parameters of a function type; params are the
     PARM_DECL cursors that name them, when there are any."""

@@ -29,7 +29,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from .callbacks import BY_NAME, CALLBACKS, Callback
+from .callbacks import CALLBACKS, Callback
 from .diagnostics import Diagnostics
 from .script import METADATA, Script
 
