@@ -475,10 +475,12 @@ def exercise(srv):
     return obs
 
 
-def dump_plugin(plugin_so):
-    """nbdkit --dump-plugin PLUGIN as a dict of key -> value (the
-    first value when a key repeats) plus the raw text."""
-    p = run(["nbdkit", "--dump-plugin", plugin_so])
+def dump_plugin(plugin_so, *args):
+    """nbdkit --dump-plugin PLUGIN [args] as a dict of key -> value (the
+    first value when a key repeats) plus the raw text.  args are more
+    plugin arguments: ("python", SCRIPT) runs nbdkit's python plugin
+    with SCRIPT, and key=value arguments reach the plugin's config."""
+    p = run(["nbdkit", "--dump-plugin", plugin_so] + list(args))
     text = p.stdout.decode()
     d = {}
     for line in text.splitlines():

@@ -1,4 +1,7 @@
-# Test script (released dialect) for thread model serialize_connections.
+# Test script (released dialect) for the thread models: model=NAME
+# (parallel, serialize_requests, serialize_all_requests or
+# serialize_connections) chooses the one it declares.  nbdkit calls
+# config before thread_model, also for --dump-plugin.
 #
 # A RAM disk whose callbacks check that nbdkit keeps the promise of the
 # thread model: a violation fails the request (and is logged).  The
@@ -6,8 +9,6 @@
 # (largest number of open handles, of requests in flight in total and
 # on one handle) so the client can see how much concurrency happened.
 # Requests sleep briefly (without the GIL) to give overlap a chance.
-#
-# The scripts tm_*.py differ only in MODEL.
 
 import json
 import threading
@@ -17,7 +18,7 @@ import nbdkit
 
 API_VERSION = 2
 
-MODEL = nbdkit.THREAD_MODEL_SERIALIZE_CONNECTIONS
+MODEL = None                    # set by config: model=NAME
 SIZE = 8 * 1024 * 1024
 STATS = SIZE - 4096
 
@@ -25,6 +26,18 @@ disk = bytearray(SIZE)
 lock = threading.Lock()         # protects stats and disk
 stats = {"open": 0, "active": 0, "max_open": 0, "max_active": 0,
          "max_handle_active": 0, "violations": 0, "requests": 0}
+
+
+def config(key, value):
+    global MODEL
+    if key != "model":
+        raise RuntimeError("unknown parameter: " + key)
+    MODEL = getattr(nbdkit, "THREAD_MODEL_" + value.upper())
+
+
+def config_complete():
+    if MODEL is None:
+        raise RuntimeError("model=NAME is required")
 
 
 def thread_model():
