@@ -153,6 +153,22 @@ def peer_args(script_path):
     return ["python", script_path]
 
 
+# nbdkit 1.32's python plugin cannot run the seed dialect: this adapter
+# runs the seed script named by SEED_SCRIPT in the environment.
+SEED_PEER = script("seed_peer.py")
+
+
+def peer_server(script_path, *config, seed=False, env=None, **kw):
+    """A Server (not started) running script_path under nbdkit's own
+    python plugin, the reference the generated plugin is held to; with
+    seed=True through SEED_PEER.  config are key=value arguments, the
+    keywords go to Server."""
+    if seed:
+        env = dict(env or {}, SEED_SCRIPT=script_path)
+        script_path = SEED_PEER
+    return Server(*peer_args(script_path), *config, env=env, **kw)
+
+
 def _wait_gone(pid, timeout):
     """Wait for a process that is not our child to disappear."""
     deadline = time.monotonic() + timeout
@@ -526,6 +542,35 @@ class TempDirMixin:
         if isinstance(r, BaseException):
             raise GenerateError(str(r)) from None
         return r
+
+
+class TargetMixin(TempDirMixin):
+    """Tests of one SCRIPT run one of three ways (TARGET):
+      "generated"  the plugin pyplugin-gen makes from SCRIPT (made in
+                   setUpClass; if that failed, each test fails with the
+                   generator's message)
+      "peer"       nbdkit python SCRIPT
+      "seedpeer"   nbdkit python with the seed dialect adapter (SEED_PEER)
+    """
+
+    SCRIPT = None
+    TARGET = None               # "generated", "peer" or "seedpeer"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if cls.TARGET == "generated":
+            cls._generate(cls.SCRIPT)
+
+    def target_server(self, *config, **kw):
+        """A Server (not started) for TARGET with config (key=value
+        arguments); the keywords go to Server."""
+        if self.TARGET == "generated":
+            return Server(self.generated(self.SCRIPT), *config, **kw)
+        if self.TARGET in ("peer", "seedpeer"):
+            return peer_server(self.SCRIPT, *config,
+                               seed=self.TARGET == "seedpeer", **kw)
+        raise ValueError(self.TARGET)
 
 
 def python_version():

@@ -10,38 +10,19 @@ import unittest
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (MiB, Server, TempDirMixin, _wait_gone, build_plugin,
-                     example, pattern, run, sha256_file)
+from harness import (MiB, TargetMixin, _wait_gone, example, pattern, run,
+                     sha256_file)
 
 
-class DaemonChecks(TempDirMixin):
-    EXAMPLE = "ramdisk.py"
-    TARGET = None
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.plugin = cls.gen_error = None
-        if cls.TARGET == "generated":
-            try:
-                cls.plugin = build_plugin(example(cls.EXAMPLE), cls.tmpdir)
-            except AssertionError as e:
-                cls.gen_error = e
-
-    def server(self, *config):
-        if self.TARGET == "generated":
-            if self.gen_error is not None:
-                raise AssertionError(str(self.gen_error)) from None
-            return Server(self.plugin, *config, foreground=False)
-        return Server("python", example(self.EXAMPLE), *config,
-                      foreground=False)
+class DaemonChecks(TargetMixin):
+    SCRIPT = example("ramdisk.py")
 
     def test_background(self):
         src = os.path.join(self.tmpdir, "src.img")
         out = os.path.join(self.tmpdir, "out.img")
         with open(src, "wb") as f:
             f.write(os.urandom(4 * MiB))
-        with self.server("size=4M") as srv:
+        with self.target_server("size=4M", foreground=False) as srv:
             pid = srv.pid
             self.assertIsNotNone(pid)
             # The daemon is not our child: the process we started has
@@ -69,12 +50,12 @@ class DaemonRamdiskPeer(DaemonChecks, unittest.TestCase):
 
 
 class DaemonApi1Generated(DaemonChecks, unittest.TestCase):
-    EXAMPLE = "api1.py"
+    SCRIPT = example("api1.py")
     TARGET = "generated"
 
 
 class DaemonApi1Peer(DaemonChecks, unittest.TestCase):
-    EXAMPLE = "api1.py"
+    SCRIPT = example("api1.py")
     TARGET = "peer"
 
 

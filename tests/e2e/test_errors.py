@@ -14,36 +14,13 @@ import nbd
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (GenerateError, Server, TempDirMixin, build_plugin,
-                     pattern, script)
+from harness import TargetMixin, pattern, script
 
 K = 1024
 
 
-class ErrorChecks(TempDirMixin):
-    SCRIPT = None
-    TARGET = None               # "generated", "peer" or "seedpeer"
+class ErrorChecks(TargetMixin):
     API1_OR_SEED = False        # pread returns a buffer
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.plugin = cls.gen_error = None
-        if cls.TARGET == "generated":
-            try:
-                cls.plugin = build_plugin(cls.SCRIPT, cls.tmpdir)
-            except GenerateError as e:
-                cls.gen_error = e
-
-    def server(self, **kw):
-        if self.TARGET == "generated":
-            if self.gen_error is not None:
-                raise GenerateError(str(self.gen_error)) from None
-            return Server(self.plugin, **kw)
-        if self.TARGET == "peer":
-            return Server("python", self.SCRIPT, **kw)
-        return Server("python", script("seed_peer.py"),
-                      env={"SEED_SCRIPT": self.SCRIPT}, **kw)
 
     def assertErrno(self, want, fn, *args):
         with self.assertRaises(nbd.Error) as cm:
@@ -52,7 +29,7 @@ class ErrorChecks(TempDirMixin):
                          errno.errorcode[want], str(cm.exception))
 
     def test_errors_and_recovery(self):
-        with self.server() as srv:
+        with self.target_server() as srv:
             h = srv.connect()
             data = pattern(1, 4096)
             h.pwrite(data, 0)
@@ -98,7 +75,7 @@ class ErrorChecks(TempDirMixin):
     def test_many_errors(self):
         """Hundreds of exceptions in a row: each one an error, no leak
         of state between them, the connection still fine after."""
-        with self.server() as srv:
+        with self.target_server() as srv:
             h = srv.connect()
             for i in range(300):
                 want = errno.ENOSPC if i % 2 else errno.EIO
@@ -113,7 +90,7 @@ class ReleasedErrorChecks(ErrorChecks):
 
     def test_open_fails(self):
         """An exception in open fails that connection only."""
-        with self.server() as srv:
+        with self.target_server() as srv:
             with self.assertRaises(nbd.Error):
                 srv.connect(export_name="fail-open")
             h = srv.connect()

@@ -29,34 +29,20 @@ import nbd
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (MiB, GenerateError, Server, ServerError,
-                     TempDirMixin, build_plugin, example, exercise,
-                     export_info, pattern, run, script, sha256_file)
-
-TARGETS = ("generated", "peer", "seedpeer")
+from harness import (MiB, Server, ServerError, TargetMixin, TempDirMixin,
+                     example, exercise, export_info, pattern, peer_server,
+                     run, sha256_file)
 
 
-class ExampleChecks(TempDirMixin):
+class ExampleChecks(TargetMixin):
     """Checks every example must pass, against one TARGET."""
 
     SCRIPT = None               # path of the example
-    TARGET = None               # one of TARGETS
     SIZE = 4 * MiB              # size the tests configure
     EXPECT_INFO = {}            # nbdinfo --json fields (None: absent)
     TRIM_ZEROES = True          # does a trimmed range read back as 0?
     HAS_EXTENTS = False         # real extents (else all data)
     BAD_CONFIGS = ()            # (args, message in nbdkit's log)
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.plugin = None
-        cls.gen_error = None
-        if cls.TARGET == "generated":
-            try:
-                cls.plugin = build_plugin(cls.SCRIPT, cls.tmpdir)
-            except GenerateError as e:
-                cls.gen_error = e
 
     # --- how to start the target ----------------------------------------
 
@@ -64,26 +50,10 @@ class ExampleChecks(TempDirMixin):
         """key=value arguments for one fresh server."""
         return ["size=%d" % self.SIZE]
 
-    def target_args(self, config):
-        if self.TARGET == "generated":
-            if self.gen_error is not None:
-                raise GenerateError(str(self.gen_error)) from None
-            return [self.plugin] + config
-        if self.TARGET == "peer":
-            return ["python", self.SCRIPT] + config
-        if self.TARGET == "seedpeer":
-            return ["python", script("seed_peer.py")] + config
-        raise ValueError(self.TARGET)
-
-    def target_env(self):
-        if self.TARGET == "seedpeer":
-            return {"SEED_SCRIPT": self.SCRIPT}
-        return {}
-
     def server(self, config=None, **kw):
         if config is None:
             config = self.config_args()
-        return Server(*self.target_args(config), env=self.target_env(), **kw)
+        return self.target_server(*config, **kw)
 
     # --- the checks ------------------------------------------------------
 
@@ -399,12 +369,8 @@ class SameAnswers(TempDirMixin, unittest.TestCase):
         checks.tmpdir = self.tmpdir
         plugin = self.generated(example_cls.SCRIPT)
         gen_args = [plugin] + checks.config_args()
-        if example_cls is Disk:
-            peer = Server("python", script("seed_peer.py"),
-                          *checks.config_args(),
-                          env={"SEED_SCRIPT": example_cls.SCRIPT})
-        else:
-            peer = Server("python", example_cls.SCRIPT, *checks.config_args())
+        peer = peer_server(example_cls.SCRIPT, *checks.config_args(),
+                           seed=example_cls is Disk)
         with Server(*gen_args) as gen:
             got = exercise(gen)
         with peer:

@@ -13,10 +13,8 @@ import nbd
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (GenerateError, Server, TempDirMixin, build_plugin,
-                     script)
+from harness import TargetMixin, script
 
-SCRIPT = script("nbdkit_module.py")
 SIZE = 64 * 1024
 
 # The values of nbdkit-common.h.
@@ -56,29 +54,12 @@ def errtype(v):
     return "error" if isinstance(v, str) and v.startswith("error:") else v
 
 
-class NbdkitModuleChecks(TempDirMixin):
-    TARGET = None
+class NbdkitModuleChecks(TargetMixin):
+    SCRIPT = script("nbdkit_module.py")
     FULL = True         # the module has every helper SPEC lists
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.plugin = cls.gen_error = None
-        if cls.TARGET == "generated":
-            try:
-                cls.plugin = build_plugin(SCRIPT, cls.tmpdir)
-            except GenerateError as e:
-                cls.gen_error = e
-
-    def server(self, *config, **kw):
-        if self.TARGET == "generated":
-            if self.gen_error is not None:
-                raise GenerateError(str(self.gen_error)) from None
-            return Server(self.plugin, *config, **kw)
-        return Server("python", SCRIPT, *config, **kw)
-
     def test_load_time(self):
-        with self.server("a=1", "b=two words", verbose=True) as srv:
+        with self.target_server("a=1", "b=two words", verbose=True) as srv:
             doc = report(srv)["load"]
             log = srv.log
         self.assertEqual(doc["config"], [["a", "1"], ["b", "two words"]])
@@ -94,7 +75,7 @@ class NbdkitModuleChecks(TempDirMixin):
         self.assertIn("nbdkit_module: config_complete done", log)
 
     def test_connection(self):
-        with self.server() as srv:
+        with self.target_server() as srv:
             conn = report(srv, export_name="my-export")["conn"]
             conn2 = report(srv)["conn"]
         self.assertEqual(conn["export_name"], "my-export")
@@ -110,11 +91,11 @@ class NbdkitModuleChecks(TempDirMixin):
                 self.assertEqual(conn[fn], "missing")
 
     def test_readonly(self):
-        with self.server(readonly=True) as srv:
+        with self.target_server(readonly=True) as srv:
             self.assertIs(report(srv)["conn"]["readonly"], True)
 
     def test_set_error(self):
-        with self.server() as srv:
+        with self.target_server() as srv:
             h = srv.connect()
             for e in (errno.ENOSPC, errno.EPERM, errno.ENOMEM, errno.EINVAL,
                       errno.EIO, errno.ESHUTDOWN):
@@ -134,7 +115,7 @@ class NbdkitModuleChecks(TempDirMixin):
 
     def test_debug(self):
         """debug() text is logged verbatim, even with % in it."""
-        with self.server(verbose=True) as srv:
+        with self.target_server(verbose=True) as srv:
             h = srv.connect()
             h.pwrite(b"debug:100% sure %s %d %n", 0)
             h.shutdown()
@@ -143,7 +124,7 @@ class NbdkitModuleChecks(TempDirMixin):
 
     def test_shutdown(self):
         """nbdkit.shutdown() makes nbdkit exit, cleanly."""
-        with self.server() as srv:
+        with self.target_server() as srv:
             h = srv.connect()
             h.pwrite(b"shutdown", 0)
             try:

@@ -19,10 +19,9 @@ import nbd
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (MiB, Server, TempDirMixin, close_handle, dump_plugin,
-                     pattern, script)
+from harness import (MiB, TargetMixin, close_handle, dump_plugin, pattern,
+                     script)
 
-SCRIPT = script("thread_model.py")
 SIZE = 8 * MiB
 STATS = SIZE - 4096
 CONNECTIONS = 3
@@ -62,23 +61,18 @@ def worker(srv, i, errors):
         errors.append("connection %d: %r" % (i, e))
 
 
-class ThreadModelChecks(TempDirMixin):
+class ThreadModelChecks(TargetMixin):
+    SCRIPT = script("thread_model.py")
     MODEL = None
-    TARGET = None
     FOREGROUND = True
 
-    def plugin_args(self):
-        """nbdkit's plugin arguments: the plugin (generated or nbdkit
-        python with the script) and model=MODEL."""
-        if self.TARGET == "generated":
-            plugin = [self.generated(SCRIPT)]
-        else:
-            plugin = ["python", SCRIPT]
-        return plugin + ["model=" + self.MODEL]
+    def server(self):
+        return self.target_server("model=" + self.MODEL,
+                                  foreground=self.FOREGROUND)
 
     def test_concurrent_connections(self):
         errors = []
-        with Server(*self.plugin_args(), foreground=self.FOREGROUND) as srv:
+        with self.server() as srv:
             threads = [threading.Thread(target=worker, args=(srv, i, errors))
                        for i in range(CONNECTIONS)]
             for t in threads:
@@ -115,7 +109,7 @@ class ThreadModelChecks(TempDirMixin):
     def test_dump_plugin_thread_model(self):
         """nbdkit --dump-plugin reports the thread model the script
         chose (from its config, which nbdkit calls first)."""
-        fields, text = dump_plugin(*self.plugin_args())
+        fields, text = dump_plugin(*self.server().args)
         self.assertEqual(fields.get("thread_model"), self.MODEL, text)
 
 
@@ -135,20 +129,15 @@ for _model in MODELS:
 del _model, _target, _fg, _name
 
 
-class BackgroundThread(TempDirMixin):
+class BackgroundThread(TargetMixin):
     """A thread the script starts keeps running between requests (the
     plugin does not sit on the GIL while nbdkit waits for clients)."""
 
-    TARGET = None
+    SCRIPT = script("background_thread.py")
     FOREGROUND = True
-    GENERATE = (script("background_thread.py"),)
 
     def test_thread_runs(self):
-        if self.TARGET == "generated":
-            args = [self.generated(script("background_thread.py"))]
-        else:
-            args = ["python", script("background_thread.py")]
-        with Server(*args, foreground=self.FOREGROUND) as srv:
+        with self.target_server(foreground=self.FOREGROUND) as srv:
             h = srv.connect()
             first = int(h.pread(8, 0))
             deadline = time.monotonic() + 10

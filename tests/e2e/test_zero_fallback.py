@@ -13,38 +13,14 @@ import nbd
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (GenerateError, Server, TempDirMixin, build_plugin,
-                     pattern, script)
+from harness import TargetMixin, pattern, script
 
 SIZE = 1024 * 1024
 
 
-class ZeroFallbackChecks(TempDirMixin):
-    SCRIPT = None
-    TARGET = None
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.plugin = cls.gen_error = None
-        if cls.TARGET == "generated":
-            try:
-                cls.plugin = build_plugin(cls.SCRIPT, cls.tmpdir)
-            except GenerateError as e:
-                cls.gen_error = e
-
-    def server(self):
-        if self.TARGET == "generated":
-            if self.gen_error is not None:
-                raise GenerateError(str(self.gen_error)) from None
-            return Server(self.plugin, verbose=True)
-        if self.TARGET == "peer":
-            return Server("python", self.SCRIPT, verbose=True)
-        return Server("python", script("seed_peer.py"), verbose=True,
-                      env={"SEED_SCRIPT": self.SCRIPT})
-
+class ZeroFallbackChecks(TargetMixin):
     def test_zero_falls_back_to_pwrite(self):
-        with self.server() as srv:
+        with self.target_server(verbose=True) as srv:
             h = srv.connect()
             self.assertTrue(h.can_zero())
             data = bytearray(pattern(9, SIZE))
