@@ -14,7 +14,7 @@ import nbd
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (INFO_DIFFERS, MiB, Server, TempDirMixin, build_plugin,
+from harness import (INFO_DIFFERS, MiB, Server, TempDirMixin, peer_server,
                      run, script)
 
 SCRIPT = script("callbacks.py")
@@ -60,23 +60,13 @@ def block_status(srv, name, count, offset, flags=0):
 
 
 class Callbacks(TempDirMixin, unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.gen_error = None
-        try:
-            cls.plugin = build_plugin(SCRIPT, cls.tmpdir)
-        except AssertionError as e:
-            cls.gen_error = e
+    GENERATE = (SCRIPT,)
 
     def peer(self, *config, **kw):
-        return Server("python", SCRIPT, *config, **kw)
+        return peer_server(SCRIPT, *config, **kw)
 
     def gen(self, *config, **kw):
-        if self.gen_error is not None:
-            raise AssertionError(str(self.gen_error))
-        return Server(self.plugin, *config, **kw)
+        return Server(self.generated(SCRIPT), *config, **kw)
 
     def both(self, observe, check, *config, **kw):
         """observe() on the peer, check() it, then the generated plugin
@@ -189,9 +179,7 @@ class Callbacks(TempDirMixin, unittest.TestCase):
     def test_dump_plugin_callback(self):
         p = run(["nbdkit", "--dump-plugin", "python", SCRIPT])
         self.assertIn(b"callbacks_test_dump_plugin=called", p.stdout)
-        if self.gen_error is not None:
-            raise AssertionError(str(self.gen_error))
-        p = run(["nbdkit", "--dump-plugin", self.plugin])
+        p = run(["nbdkit", "--dump-plugin", self.generated(SCRIPT)])
         self.assertIn(b"callbacks_test_dump_plugin=called", p.stdout)
 
 

@@ -16,7 +16,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (GenerateError, Server, TempDirMixin, build_plugin,
-                     dump_plugin, exercise, export_info, script)
+                     dump_plugin, exercise, export_info, peer_server, script)
 
 # Callback bodies per dialect.  {F} is the flags parameter, where the
 # dialect has one.
@@ -122,12 +122,7 @@ class Defaults(TempDirMixin, unittest.TestCase):
 
     def compare(self, dialect, set_name):
         path = self.script_path(dialect, set_name)
-        if dialect == "seed":
-            peer = Server("python", script("seed_peer.py"),
-                          env={"SEED_SCRIPT": path})
-        else:
-            peer = Server("python", path)
-        with peer:
+        with peer_server(path, seed=dialect == "seed") as peer:
             want = exercise(peer)
         plugin = self.generated(path)
         with Server(plugin) as gen:

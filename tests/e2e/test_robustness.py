@@ -15,7 +15,7 @@ import nbd
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (MiB, Server, TempDirMixin, build_plugin, dump_plugin,
-                     example, pattern, script, sha256_file)
+                     example, pattern, peer_server, script, sha256_file)
 
 BLOCK = 65536
 
@@ -53,12 +53,7 @@ class BufferKinds(TempDirMixin):
 
     def test_buffer_kinds(self):
         disk = expected_disk()
-        if self.SEED:
-            peer = Server("python", script("seed_peer.py"),
-                          env={"SEED_SCRIPT": self.SCRIPT})
-        else:
-            peer = Server("python", self.SCRIPT)
-        with peer:
+        with peer_server(self.SCRIPT, seed=self.SEED) as peer:
             want = read_kinds(peer)
         plugin = self.generated(self.SCRIPT)
         with Server(plugin) as gen:

@@ -16,8 +16,8 @@ import nbd
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (MiB, Server, ServerError, TempDirMixin, build_plugin,
-                     close_handle, script)
+from harness import (MiB, Server, ServerError, TempDirMixin, close_handle,
+                     peer_server, script)
 
 
 def try_connect(srv, name):
@@ -69,19 +69,13 @@ class PeerComparison(TempDirMixin):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.gen_error = None
-        try:
-            cls.plugin = build_plugin(cls.SCRIPT, cls.tmpdir)
-        except AssertionError as e:
-            cls.gen_error = e
+        cls._generate(cls.SCRIPT)
 
     def both(self, observe):
-        with Server("python", self.SCRIPT) as srv:
+        with peer_server(self.SCRIPT) as srv:
             want = observe(srv)
             peer_log = srv.log
-        if self.gen_error is not None:
-            raise AssertionError(str(self.gen_error))
-        with Server(self.plugin) as srv:
+        with Server(self.generated(self.SCRIPT)) as srv:
             got = observe(srv)
             gen_log = srv.log
         return want, got, peer_log, gen_log
