@@ -398,13 +398,16 @@ class Server:
     def uri(self):
         return "nbd+unix:///?socket=" + self.sock
 
-    def connect(self, export_name=None):
-        """A connected nbd.NBD() handle.  The server closes it when it
+    def connect(self, export_name=None, meta_contexts=()):
+        """A connected nbd.NBD() handle, asking for meta_contexts (such
+        as nbd.CONTEXT_BASE_ALLOCATION).  The server closes it when it
         stops (nbdkit waits for open connections before exiting)."""
         h = nbd.NBD()
         try:
             if export_name is not None:
                 h.set_export_name(export_name)
+            for context in meta_contexts:
+                h.add_meta_context(context)
             h.connect_unix(self.sock)
         except BaseException:
             close_handle(h)
@@ -419,6 +422,19 @@ class Server:
         """nbdinfo --json [args] on the socket (and export), parsed."""
         p = run(["nbdinfo", "--json"] + list(args) + [self.export_uri(export)])
         return json.loads(p.stdout)
+
+
+def block_status_calls(h, count, offset, flags=0):
+    """h.block_status(count, offset, flags): the (meta context, offset,
+    entries) of each call of the callback.  Raises nbd.Error if the
+    request fails."""
+    seen = []
+
+    def cb(metacontext, off, entries, err):
+        seen.append((metacontext, off, list(entries)))
+        return 0
+    h.block_status(count, offset, cb, flags)
+    return seen
 
 
 def export_info(srv):

@@ -14,8 +14,8 @@ import nbd
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (INFO_DIFFERS, MiB, Server, TempDirMixin, peer_server,
-                     run, script)
+from harness import (INFO_DIFFERS, MiB, Server, TempDirMixin,
+                     block_status_calls, peer_server, run, script)
 
 SCRIPT = script("callbacks.py")
 
@@ -45,16 +45,9 @@ def export_flags(srv, name):
 
 
 def block_status(srv, name, count, offset, flags=0):
-    h = nbd.NBD()
-    h.set_export_name(name)
-    h.add_meta_context(nbd.CONTEXT_BASE_ALLOCATION)
-    h.connect_unix(srv.sock)
-    seen = []
-
-    def cb(metacontext, off, entries, err):
-        seen.append((metacontext, off, list(entries)))
-        return 0
-    h.block_status(count, offset, cb, flags)
+    h = srv.connect(export_name=name,
+                    meta_contexts=[nbd.CONTEXT_BASE_ALLOCATION])
+    seen = block_status_calls(h, count, offset, flags)
     h.shutdown()
     return seen
 

@@ -16,8 +16,8 @@ import nbd
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (MiB, Server, ServerError, TempDirMixin, close_handle,
-                     peer_server, script)
+from harness import (MiB, Server, ServerError, TempDirMixin,
+                     block_status_calls, close_handle, peer_server, script)
 
 
 def try_connect(srv, name):
@@ -42,18 +42,11 @@ def try_connect(srv, name):
 
 
 def extents_of(srv, name, count, offset, flags=0):
-    h = nbd.NBD()
-    h.set_export_name(name)
-    h.add_meta_context(nbd.CONTEXT_BASE_ALLOCATION)
-    h.connect_unix(srv.sock)
-    seen = []
-
-    def cb(ctx, off, entries, err):
-        seen.append((off, list(entries)))
-        return 0
+    h = srv.connect(export_name=name,
+                    meta_contexts=[nbd.CONTEXT_BASE_ALLOCATION])
     try:
-        h.block_status(count, offset, cb, flags)
-        r = seen
+        r = [(off, entries) for _, off, entries
+             in block_status_calls(h, count, offset, flags)]
     except nbd.Error as e:
         r = errno.errorcode.get(e.errnum, e.errnum)
     # the connection is still usable
