@@ -18,8 +18,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (GenerateError, Server, TempDirMixin, build_plugin,
                      dump_plugin, exercise, export_info, peer_server, script)
 
-# Callback bodies per dialect.  {F} is the flags parameter, where the
-# dialect has one.
+# pwrite, flush, trim and zero are the same in the seed and released
+# dialects (only pread differs).
+WRITES_WITH_FLAGS = {
+    "pwrite": "def pwrite(h, buf, offset, flags):\n"
+              "    disk[offset:offset + len(buf)] = buf\n",
+    "flush": "def flush(h, flags):\n    pass\n",
+    "trim": "def trim(h, count, offset, flags):\n"
+            "    disk[offset:offset + count] = bytes(count)\n",
+    "zero": "def zero(h, count, offset, flags):\n"
+            "    disk[offset:offset + count] = bytes(count)\n",
+}
+
+# Callback bodies per dialect.
 SIGNATURES = {
     "api1": {
         "pread": "def pread(h, count, offset):\n"
@@ -32,28 +43,14 @@ SIGNATURES = {
         "zero": "def zero(h, count, offset, may_trim):\n"
                 "    disk[offset:offset + count] = bytes(count)\n",
     },
-    "seed": {
-        "pread": "def pread(h, count, offset, flags):\n"
-                 "    return disk[offset:offset + count]\n",
-        "pwrite": "def pwrite(h, buf, offset, flags):\n"
-                  "    disk[offset:offset + len(buf)] = buf\n",
-        "flush": "def flush(h, flags):\n    pass\n",
-        "trim": "def trim(h, count, offset, flags):\n"
-                "    disk[offset:offset + count] = bytes(count)\n",
-        "zero": "def zero(h, count, offset, flags):\n"
-                "    disk[offset:offset + count] = bytes(count)\n",
-    },
-    "released": {
-        "pread": "def pread(h, buf, offset, flags):\n"
-                 "    buf[:] = disk[offset:offset + len(buf)]\n",
-        "pwrite": "def pwrite(h, buf, offset, flags):\n"
-                  "    disk[offset:offset + len(buf)] = buf\n",
-        "flush": "def flush(h, flags):\n    pass\n",
-        "trim": "def trim(h, count, offset, flags):\n"
-                "    disk[offset:offset + count] = bytes(count)\n",
-        "zero": "def zero(h, count, offset, flags):\n"
-                "    disk[offset:offset + count] = bytes(count)\n",
-    },
+    "seed": dict(
+        pread="def pread(h, count, offset, flags):\n"
+              "    return disk[offset:offset + count]\n",
+        **WRITES_WITH_FLAGS),
+    "released": dict(
+        pread="def pread(h, buf, offset, flags):\n"
+              "    buf[:] = disk[offset:offset + len(buf)]\n",
+        **WRITES_WITH_FLAGS),
 }
 # The same in every dialect.
 COMMON = {
