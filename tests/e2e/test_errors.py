@@ -106,28 +106,30 @@ class ErrorsReleasedPeer(ReleasedErrorChecks, unittest.TestCase):
     TARGET = "peer"
 
 
-class ErrorsApi1Generated(ErrorChecks, unittest.TestCase):
+class Api1ErrorChecks(ErrorChecks):
     SCRIPT = script("errors_api1.py")
-    TARGET = "generated"
     API1_OR_SEED = True
 
 
-class ErrorsApi1Peer(ErrorChecks, unittest.TestCase):
-    SCRIPT = script("errors_api1.py")
+class ErrorsApi1Generated(Api1ErrorChecks, unittest.TestCase):
+    TARGET = "generated"
+
+
+class ErrorsApi1Peer(Api1ErrorChecks, unittest.TestCase):
     TARGET = "peer"
+
+
+class SeedErrorChecks(ErrorChecks):
+    SCRIPT = script("errors_seed.py")
     API1_OR_SEED = True
 
 
-class ErrorsSeedGenerated(ErrorChecks, unittest.TestCase):
-    SCRIPT = script("errors_seed.py")
+class ErrorsSeedGenerated(SeedErrorChecks, unittest.TestCase):
     TARGET = "generated"
-    API1_OR_SEED = True
 
 
-class ErrorsSeedPeer(ErrorChecks, unittest.TestCase):
-    SCRIPT = script("errors_seed.py")
+class ErrorsSeedPeer(SeedErrorChecks, unittest.TestCase):
     TARGET = "seedpeer"
-    API1_OR_SEED = True
 
 
 if __name__ == "__main__":
