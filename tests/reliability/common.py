@@ -8,6 +8,7 @@ and PYPLUGIN_SLOW for the long variants.
 
 import errno
 import os
+import subprocess
 import sys
 import time
 
@@ -24,8 +25,9 @@ from harness import (ENV, GEN, MiB, Server, ServerError,  # noqa: E402
 
 __all__ = ["ENV", "GEN", "MiB", "Server", "ServerError", "TempDirMixin",
            "build_plugin", "close_handle", "example", "generate", "pattern",
-           "run", "script", "nbd", "SLOW", "PYTHON", "CORPUS", "TOP",
-           "corpus", "errname", "outcome", "wait_for", "Control"]
+           "run", "script", "nbd", "SLOW", "PYTHON", "CORPUS", "TOP", "HERE",
+           "corpus", "errname", "outcome", "wait_for", "Control",
+           "buildconfig", "compile_c", "compile_plugin", "canary", "build_shim"]
 
 # make check-slow sets this: the long variants of the load tests.
 SLOW = os.environ.get("PYPLUGIN_SLOW", "") not in ("", "0")
@@ -99,3 +101,100 @@ class Control:
     def env(self):
         return {"MISBEHAVE": self.path}
 
+
+
+def buildconfig():
+    """What configure found (gen/pyplugin_gen/buildconfig.py): the
+    compiler and the flags plugins are built with."""
+    sys.path.insert(0, os.path.join(TOP, "gen"))
+    from pyplugin_gen import buildconfig as config
+    return config
+
+
+def compile_c(args, cwd=None):
+    """Run the C compiler (configure's CC) with args; fail the test
+    with its messages if it fails."""
+    import shlex
+    cmd = shlex.split(buildconfig().CC) + list(args)
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd,
+                       timeout=300)
+    if p.returncode != 0:
+        raise AssertionError("compiling failed: %s\n%s"
+                             % (" ".join(cmd), p.stderr))
+    return p
+
+
+def compile_plugin(c_source, so, cflags=(), archive=None):
+    """Compile generated C (pyplugin-gen -S) into a plugin, as the
+    generator would, with more cflags and another runtime archive."""
+    config = buildconfig()
+    compile_c(["-std=gnu11", "-shared", "-fPIC", "-fvisibility=hidden",
+               *cflags, "-I", config.RUNTIME_INCLUDE_DIR,
+               *config.PYTHON_CFLAGS.split(), *config.NBDKIT_CFLAGS.split(),
+               "-o", so, c_source, archive or config.RUNTIME_LIB,
+               *config.PYTHON_LIBS.split()])
+    return so
+
+
+def canary(c_text, code):
+    """Generated C with code inserted into pread_wrapper, after the
+    call, for the tests that must show they can catch a bug."""
+    anchor = "  pyp_view_release (view);\n"
+    at = c_text.index(anchor, c_text.index("\npread_wrapper (")) \
+        + len(anchor)
+    return c_text[:at] + code + c_text[at:]
+
+
+# A shim preloaded into nbdkit by the memory-checking tests.
+#
+# dlclose does nothing: nbdkit unloads the plugin (and with it
+# libpython) before exit, after which valgrind and LeakSanitizer can no
+# longer name a function in either, and report everything libpython
+# still held as lost.
+#
+# setlocale only keeps the name it was given, and freelocale does
+# nothing: with ASan's runtime preloaded, the constructor of p11-kit
+# (which nbdkit links through gnutls) leaves glibc's setlocale lock
+# unusable, so the next setlocale (Python's, as it starts; nbdkit
+# python's too) or freelocale (p11-kit's, at exit) waits for ever.
+SHIM_SOURCE = r"""
+#include <locale.h>
+#include <string.h>
+
+int
+dlclose (void *handle)
+{
+  (void) handle;
+  return 0;
+}
+
+#ifdef SHIM_LOCALE
+static char current[256] = "C";
+
+char *
+setlocale (int category, const char *locale)
+{
+  (void) category;
+  if (locale != NULL)
+    strncpy (current, *locale ? locale : "C.UTF-8", sizeof current - 1);
+  return current;
+}
+
+void
+freelocale (locale_t l)
+{
+  (void) l;
+}
+#endif
+"""
+
+
+def build_shim(directory, locale=False):
+    """Compile the shim into directory; returns its path."""
+    src = os.path.join(directory, "shim.c")
+    so = os.path.join(directory, "shim-locale.so" if locale else "shim.so")
+    with open(src, "w") as f:
+        f.write(SHIM_SOURCE)
+    compile_c(["-shared", "-fPIC", "-O1"]
+              + (["-DSHIM_LOCALE"] if locale else []) + ["-o", so, src])
+    return so

@@ -1,0 +1,219 @@
+"""The runtime under AddressSanitizer and UndefinedBehaviorSanitizer.
+
+The runtime (runtime/*.c), its CUnit tests (tests/unit) and a plugin
+generated from corpus/misbehave.py are compiled with
+-fsanitize=address,undefined.  The CUnit program runs as it is; the
+plugin runs in nbdkit, which is not instrumented, so ASan's runtime is
+preloaded into it (with the shim of common.SHIM_SOURCE, without which
+nbdkit and Python deadlock in setlocale under a preloaded ASan), while
+the misbehaving-script cases of test_misbehaving.py run against it.
+
+Any ASan or UBSan report fails the test.  LeakSanitizer runs too: the
+leaks it finds that were allocated by a Python function the runtime
+called itself (a runtime frame nearer the allocation than any Python
+interpreter frame, start-up or finalization) fail the test; the rest
+are Python's own (what it keeps until exit) and are only counted.  A
+canary (a plugin with a deliberate heap overflow) shows the set-up
+catches what it should.
+"""
+
+import glob
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common import (GEN, TOP, Control, build_shim, buildconfig,  # noqa: E402
+                    canary, compile_c, compile_plugin, corpus, run)
+
+import test_misbehaving  # noqa: E402
+
+SAN = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
+       "-fno-sanitize-recover=undefined", "-g", "-O1"]
+SCRIPT = corpus("misbehave.py")
+
+# Frames that mean "Python's own work": an allocation made under one of
+# these before any runtime frame is not the runtime's to free.
+PYTHON_BOUNDARIES = ("_PyEval_EvalFrameDefault", "Py_InitializeFromConfig",
+                     "Py_FinalizeEx", "PyEval_EvalCode")
+
+
+def sanitizer_library(name):
+    """The path of libNAME.so the compiler links, or None."""
+    try:
+        p = subprocess.run(buildconfig().CC.split()
+                           + ["-print-file-name=lib%s.so" % name],
+                           capture_output=True, text=True, timeout=60)
+    except OSError:
+        return None
+    path = os.path.realpath(p.stdout.strip())
+    return path if os.path.isabs(path) and os.path.exists(path) else None
+
+
+def sanitizer_errors(text):
+    """ASan and UBSan reports (not leaks) in text."""
+    return [m.group(0) for m in re.finditer(
+        r"^.*(ERROR: AddressSanitizer|runtime error:).*$", text, re.M)]
+
+
+def runtime_leaks(text, runtime_dir):
+    """(leaks the runtime is answerable for, all leak reports) in
+    LeakSanitizer's text."""
+    reports = re.split(r"\n(?=(?:Direct|Indirect) leak of )", text)[1:]
+    ours = []
+    for report in reports:
+        for frame in re.findall(r"^\s+#\d+ 0x[0-9a-f]+ (.*)$", report,
+                                re.M):
+            if any(b in frame for b in PYTHON_BOUNDARIES):
+                break
+            if runtime_dir in frame:
+                ours.append(report)
+                break
+    return ours, reports
+
+
+def read_logs(pattern):
+    text = ""
+    for path in sorted(glob.glob(pattern)):
+        with open(path, errors="replace") as f:
+            text += f.read()
+    return text
+
+
+class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
+    TARGET = "generated"
+    CASES = (test_misbehaving.raising_cases()
+             + test_misbehaving.setup_cases()
+             + test_misbehaving.wrong_results()
+             + test_misbehaving.exception_cases())
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.libasan = sanitizer_library("asan")
+        if cls.libasan is None or sanitizer_library("ubsan") is None:
+            raise unittest.SkipTest("the C compiler has no ASan or UBSan")
+        config = buildconfig()
+        cls.build = os.path.join(cls.tmpdir, "san")
+        os.mkdir(cls.build)
+        runtime = os.path.join(TOP, "runtime")
+        # (runtime/generated: what make writes from nbdkit's header.)
+        cflags = ["-std=gnu11", "-fPIC", "-Wall", "-Wextra", *SAN,
+                  "-I", os.path.join(runtime, "generated"),
+                  *config.PYTHON_CFLAGS.split(), *config.NBDKIT_CFLAGS.split()]
+        libs = config.PYTHON_LIBS.split()
+        objects = []
+        for src in sorted(glob.glob(os.path.join(runtime, "*.c"))):
+            obj = os.path.join(cls.build,
+                               os.path.basename(src)[:-2] + ".o")
+            compile_c(cflags + ["-c", src, "-o", obj])
+            objects.append(obj)
+        cls.archive = os.path.join(cls.build, "libpyplugin-san.a")
+        run(["ar", "rcs", cls.archive] + objects)
+        unit = os.path.join(TOP, "tests", "unit")
+        cls.unit_program = os.path.join(cls.build, "test-runtime-san")
+        compile_c(cflags + ["-I", runtime, "-I", unit, "-o",
+                            cls.unit_program,
+                            *sorted(glob.glob(os.path.join(unit, "*.c"))),
+                            cls.archive, "-lcunit", *libs, "-lpthread"])
+        c_source = os.path.join(cls.build, "misbehave.c")
+        run([GEN, SCRIPT, "-S", c_source])
+        with open(c_source) as f:
+            cls.c_text = f.read()
+        cls.plugin = cls.compile_plugin("misbehave-san.so", cls.c_text)
+        cls.shim = build_shim(cls.build, locale=True)
+
+    @classmethod
+    def compile_plugin(cls, name, c_text):
+        c_source = os.path.join(cls.build, name[:-3] + ".c")
+        with open(c_source, "w") as f:
+            f.write(c_text)
+        return compile_plugin(c_source, os.path.join(cls.build, name), SAN,
+                              cls.archive)
+
+    def sanitizer_env(self, logs):
+        return {
+            "LD_PRELOAD": "%s %s" % (self.shim, self.libasan),
+            # The shim comes first so that its setlocale wins.
+            "ASAN_OPTIONS": "verify_asan_link_order=0:detect_leaks=1:"
+                            "fast_unwind_on_malloc=0:log_path=" + logs,
+            "LSAN_OPTIONS": "exitcode=0",
+            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:"
+                             "log_path=" + logs,
+        }
+
+    # --- Misbehaving's server, instrumented -------------------------
+
+    plugin_under_test = None
+
+    def server(self, control):
+        from common import Server
+        return Server(self.plugin_under_test or self.plugin,
+                      env=dict(control.env, **self.env))
+
+    # --- the tests ---------------------------------------------------
+
+    def test_unit_tests(self):
+        """The CUnit tests pass under ASan and UBSan."""
+        logs = os.path.join(self.build, "unit")
+        env = dict(os.environ, **{
+            "ASAN_OPTIONS": "detect_leaks=1:fast_unwind_on_malloc=0:"
+                            "exitcode=0:log_path=" + logs,
+            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:"
+                             "log_path=" + logs})
+        p = subprocess.run([self.unit_program], capture_output=True,
+                           text=True, errors="replace", timeout=600,
+                           env=env, cwd=TOP, stdin=subprocess.DEVNULL)
+        out = p.stdout + p.stderr
+        reports = read_logs(logs + ".*")
+        self.assertEqual(sanitizer_errors(out + reports), [], reports)
+        self.assertEqual(p.returncode, 0, out[-3000:])
+        m = re.search(r"^\s*tests\s+(\d+)\s+(\d+)\s+(\S+)\s+(\d+)", out,
+                      re.M)
+        self.assertIsNotNone(m, out[-3000:])
+        self.assertEqual(m.group(4), "0", "CUnit failures:\n" + out[-3000:])
+        ours, leaks = runtime_leaks(reports, os.path.join(TOP, "runtime"))
+        self.assertEqual(ours, [], "leaks of the runtime:\n"
+                         + "\n".join(ours))
+
+    def test_end_to_end(self):
+        """Every misbehaving-script case of test_misbehaving.py, with the
+        runtime and the generated code instrumented."""
+        logs = os.path.join(self.build, "e2e")
+        self.env = self.sanitizer_env(logs)
+        self.run_cases()
+        reports = read_logs(logs + ".*")
+        self.assertEqual(sanitizer_errors(reports), [], reports[:20000])
+        ours, leaks = runtime_leaks(reports, os.path.join(TOP, "runtime"))
+        self.assertEqual(ours, [], "leaks of the runtime:\n"
+                         + "\n".join(ours))
+        # The leak check did run: Python keeps some memory until exit.
+        self.assertTrue(leaks, "LeakSanitizer reported nothing at all")
+
+    def test_canary(self):
+        """A heap overflow in the generated pread is caught."""
+        c_text = canary(self.c_text, "  { volatile char *p = malloc (count);\n"
+                                     "    p[count] = 1;\n"
+                                     "    free ((char *) p); }\n")
+        self.plugin_under_test = self.compile_plugin("canary-san.so",
+                                                     c_text)
+        logs = os.path.join(self.build, "canary")
+        self.env = self.sanitizer_env(logs)
+        control = Control(os.path.join(self.tmpdir, "canary-orders"))
+        with self.server(control) as srv:
+            h = srv.connect()
+            try:
+                h.pread(512, 0)
+            except Exception:
+                pass
+            srv.stop()
+        reports = read_logs(logs + ".*")
+        self.assertIn("heap-buffer-overflow", reports)
+        self.assertIn("pread_wrapper", reports)
+
+
+if __name__ == "__main__":
+    unittest.main()
