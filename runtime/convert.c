@@ -31,6 +31,13 @@ pyp_view_release (PyObject *view)
 
   if (view == NULL)
     return;
+  /* The usual case, once per request: nobody else holds the view, and
+   * freeing it releases it, without a method call.
+   */
+  if (Py_REFCNT (view) == 1) {
+    Py_DECREF (view);
+    return;
+  }
   PyErr_Fetch (&type, &value, &tb);
   r = PyObject_CallMethod (view, "release", NULL);
   if (r == NULL)
