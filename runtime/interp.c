@@ -31,6 +31,22 @@ check_python_version (void)
   return -1;
 }
 
+/* The work of the site module that paths do not cover (see site.c). */
+static int
+run_site (void)
+{
+  const char *why = pyp_site_reason ();
+
+  if (why != NULL)
+    nbdkit_debug ("%s: sys.path not from the build, site runs: %s",
+                  pyp_script->name, why);
+  if (pyp_site_run () == -1) {
+    pyp_report ("site");
+    return -1;
+  }
+  return 0;
+}
+
 /* Run the embedded code as __main__, as `nbdkit python` runs a script. */
 static int
 run_script (void)
@@ -106,6 +122,8 @@ pyp_load (const struct pyp_script *script)
   config.parse_argv = 0;
   status = PyConfig_SetBytesArgv (&config, 1, argv);
   if (!PyStatus_Exception (status))
+    status = pyp_site_configure (&config, script->site);
+  if (!PyStatus_Exception (status))
     status = Py_InitializeFromConfig (&config);
   PyConfig_Clear (&config);
   if (PyStatus_Exception (status)) {
@@ -119,8 +137,8 @@ pyp_load (const struct pyp_script *script)
     PyEval_SaveThread ();
     return;
   }
-  loaded = check_python_version () == 0 && run_script () == 0
-           && resolve_callables () == 0;
+  loaded = check_python_version () == 0 && run_site () == 0
+           && run_script () == 0 && resolve_callables () == 0;
   PyEval_SaveThread ();
 }
 
@@ -164,6 +182,7 @@ pyp_dump_plugin (void)
   printf ("script_sha256=%s\n", s->sha256);
   printf ("python_api_version=%d\n", s->api_version);
   printf ("python_api_dialect=%s\n", s->dialect);
+  printf ("python_site=%s\n", pyp_site_mode ());
   printf ("callbacks=");
   for (c = s->callables; c->name != NULL; c++)
     printf ("%s%s", c == s->callables ? "" : ",", c->name);

@@ -25,6 +25,28 @@ struct pyp_callable {
   PyObject **fn;
 };
 
+/* What Python's site module computed when the plugin was built (see
+ * site.c).  Lists end with an entry whose first field is NULL.
+ */
+struct pyp_site_dir {
+  const char *path; /* a directory site scans for .pth files */
+  int exists;       /* ... which existed at build time */
+};
+
+struct pyp_pth {
+  const char *dir, *name;   /* a .pth file site read */
+  long long size, mtime_ns; /* its st_size and st_mtime_ns */
+};
+
+struct pyp_site {
+  const char *executable;          /* sys.executable of the build Python */
+  const char *stdlib_dir;          /* sys._stdlib_dir: holds os.py */
+  const char *user_site_suffix;    /* "/lib/python3.11/site-packages" */
+  const char *const *path;         /* sys.path after site; NULL ends it */
+  const struct pyp_site_dir *dirs; /* the directories site scans */
+  const struct pyp_pth *pth;       /* in the order site reads them */
+};
+
 /* What the generated plugin tells the runtime about its script. */
 struct pyp_script {
   const char *name;              /* file name only, e.g. "disk.py" */
@@ -39,6 +61,7 @@ struct pyp_script {
   const char *dialect;           /* "api1", "seed" or "released" */
   const char *generator_version;
   const struct pyp_callable *callables; /* ends with { NULL, NULL } */
+  const struct pyp_site *site;   /* NULL: site runs at start-up */
 };
 
 /* interp.c: interpreter lifecycle. */
@@ -49,6 +72,13 @@ extern int pyp_check_loaded (void);
 extern void pyp_dump_plugin (void);
 extern void pyp_before_fork (void);
 extern void pyp_after_fork (void);
+
+/* site.c: sys.path and the site module's work, from the build. */
+extern PyStatus pyp_site_configure (PyConfig *config,
+                                    const struct pyp_site *site);
+extern int pyp_site_run (void);
+extern const char *pyp_site_mode (void);
+extern const char *pyp_site_reason (void);
 
 /* threads.c: one Python thread state per nbdkit thread, kept for the
  * thread's life, so a call costs a GIL handover and no allocation.

@@ -8,7 +8,8 @@ import re
 import sys
 
 from . import buildconfig
-from .build import BuildError, compile_plugin, compile_script, write_atomic
+from .build import (BuildError, bake_site, compile_plugin, compile_script,
+                    write_atomic)
 from .check import check
 from .diagnostics import Diagnostics
 from .render import render
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
 def _build(script: Script, name: str, args: argparse.Namespace) -> None:
     bytecode = compile_script(script)
     c_source = render(script, name, bytecode.code, bytecode.magic,
-                      bytecode.python_version)
+                      bytecode.python_version, site=bake_site())
     if args.emit_c:
         write_atomic(args.emit_c, c_source.encode("utf-8"))
     else:

@@ -8,6 +8,7 @@ import re
 import jinja2
 
 from . import buildconfig
+from .build import Site
 from .callbacks import BY_NAME, CALLBACKS, Callback
 from .script import METADATA, Script
 
@@ -126,8 +127,10 @@ def plugin_strings(script: Script) -> dict[str, str]:
 
 
 def render(script: Script, name: str, code: bytes, magic: int,
-           python_version: str, templates_dir: str | None = None) -> str:
-    """The C source of the plugin for script."""
+           python_version: str, templates_dir: str | None = None,
+           site: Site | None = None) -> str:
+    """The C source of the plugin for script; site, if given, is what
+    `import site` computes on the build machine (build.bake_site)."""
     template = environment(templates_dir).get_template("plugin.c.j2")
     return template.render(
         script=script,
@@ -143,4 +146,5 @@ def render(script: Script, name: str, code: bytes, magic: int,
                       else "SERIALIZE_ALL_REQUESTS"),
         version=buildconfig.VERSION,
         by_name=BY_NAME,
+        site=site,
     )
