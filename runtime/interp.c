@@ -1,13 +1,15 @@
 /* Interpreter lifecycle: start Python, run the embedded script, resolve
  * its callbacks once, and the hooks nbdkit's lifecycle needs: load
  * failures surfacing at config time, the fork into the background, and
- * finalization at unload.
+ * the exit at unload.
  */
 
 #include "pyplugin.h"
 
+#include <dlfcn.h>
 #include <marshal.h>
 #include <stdbool.h>
+#include <string.h>
 #include <unistd.h>
 
 const struct pyp_script *pyp_script;
@@ -26,8 +28,7 @@ check_python_version (void)
   nbdkit_error ("%s: the plugin's bytecode was compiled by Python %s, but "
                 "the plugin runs with libpython %s; regenerate it with a "
                 "pyplugin-gen that uses this Python",
-                pyp_script->name, pyp_script->python_version,
-                Py_GetVersion ());
+                pyp_script->name, pyp_script->python_version, Py_GetVersion ());
   return -1;
 }
 
@@ -142,6 +143,139 @@ pyp_load (const struct pyp_script *script)
   PyEval_SaveThread ();
 }
 
+/* Call module.name(); an exception is printed as unraisable. */
+static void
+call_quietly (PyObject *module, const char *name)
+{
+  PyObject *r = PyObject_CallMethod (module, name, NULL);
+
+  if (r == NULL)
+    PyErr_WriteUnraisable (module);
+  Py_XDECREF (r);
+}
+
+/* Clear a module's namespace as Python's finalization does: first the
+ * names with one leading underscore, then every other name but
+ * __builtins__, so that the objects go in a predictable order and their
+ * finalizers still find the builtins.
+ */
+static void
+clear_module (PyObject *module)
+{
+  PyObject *dict = PyModule_GetDict (module), *key, *value;
+  int pass;
+
+  for (pass = 0; pass < 2; pass++) {
+    Py_ssize_t pos = 0;
+
+    while (PyDict_Next (dict, &pos, &key, &value)) {
+      const char *k;
+
+      if (value == Py_None || !PyUnicode_Check (key))
+        continue;
+      k = PyUnicode_AsUTF8 (key);
+      if (k == NULL) {
+        PyErr_Clear ();
+        continue;
+      }
+      if (pass == 0 ? k[0] == '_' && k[1] != '_'
+                    : strcmp (k, "__builtins__") != 0) {
+        if (PyDict_SetItem (dict, key, Py_None) == -1)
+          PyErr_WriteUnraisable (module);
+      }
+    }
+  }
+}
+
+static void
+flush_std (const char *name)
+{
+  PyObject *f = PySys_GetObject (name); /* borrowed */
+
+  if (f != NULL && f != Py_None)
+    call_quietly (f, "flush");
+}
+
+/* Keep this plugin, and so libpython, mapped after nbdkit's dlclose. */
+static bool
+pin_plugin (void)
+{
+  Dl_info info;
+
+  return dladdr ((void *) pin_plugin, &info) != 0 && info.dli_fname != NULL
+         && dlopen (info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE)
+              != NULL;
+}
+
+/* The number of threads started by the script (through threading or
+ * _thread) still running, or -1.
+ */
+static long
+script_threads (void)
+{
+  PyObject *thread = PyImport_ImportModule ("_thread"), *n = NULL;
+  long count = -1;
+
+  if (thread != NULL)
+    n = PyObject_CallMethod (thread, "_count", NULL);
+  if (n != NULL)
+    count = PyLong_AsLong (n);
+  Py_XDECREF (n);
+  Py_XDECREF (thread);
+  PyErr_Clear ();
+  return count;
+}
+
+/* nbdkit unloads the plugin only to exit.  Py_FinalizeEx would free every
+ * object, and after nbdkit's fork every page it touches is copied first:
+ * the slowest part of a short nbdkit run.  Instead the plugin does what
+ * an exiting Python program can rely on: wait for the script's
+ * non-daemon threads, run the atexit functions, release the script's
+ * globals as finalization does (so the finalizers of its objects run,
+ * and files are flushed and closed), and flush sys.stdout and
+ * sys.stderr.  Then it keeps the GIL and stays mapped until the process
+ * ends.
+ *
+ * Releasing the globals while a daemon thread of the script may still
+ * run its code would break that code; so when such a thread is left,
+ * Python is finalized as usual (which stops daemon threads first).
+ * Either way the plugin stays mapped: a daemon thread parked in
+ * libpython must not find it unmapped by nbdkit's dlclose.
+ */
+static void
+exit_python (void)
+{
+  PyObject *name = PyUnicode_FromString ("threading");
+  PyObject *threading = name ? PyImport_GetModule (name) : NULL;
+  PyObject *atexit, *main;
+  bool pinned = pin_plugin ();
+
+  Py_XDECREF (name);
+  if (threading != NULL) {
+    call_quietly (threading, "_shutdown");
+    Py_DECREF (threading);
+  }
+  PyErr_Clear ();
+  if (!pinned || script_threads () != 0) {
+    Py_FinalizeEx ();
+    pyp_threads_fini ();
+    return;
+  }
+  atexit = PyImport_ImportModule ("atexit");
+  if (atexit != NULL) {
+    call_quietly (atexit, "_run_exitfuncs");
+    Py_DECREF (atexit);
+  }
+  PyErr_Clear ();
+  main = PyImport_AddModule ("__main__"); /* borrowed */
+  if (main != NULL)
+    clear_module (main);
+  PyErr_Clear ();
+  flush_std ("stdout");
+  flush_std ("stderr");
+  PyErr_Clear ();
+}
+
 void
 pyp_unload (void)
 {
@@ -149,13 +283,14 @@ pyp_unload (void)
 
   if (main_tstate == NULL)
     return;
+  /* Threads that end from now on leave Python alone. */
+  pyp_threads_stop ();
   /* Unless the fork window left the GIL with us already. */
   if (!holding_for_fork)
     PyEval_RestoreThread (main_tstate);
   for (c = pyp_script->callables; c->name != NULL; c++)
     Py_CLEAR (*c->fn);
-  Py_FinalizeEx ();
-  pyp_threads_fini ();
+  exit_python ();
   main_tstate = NULL;
 }
 
@@ -190,16 +325,37 @@ pyp_dump_plugin (void)
   fflush (stdout);
 }
 
+/* gc.freeze() or gc.unfreeze(). */
+static void
+gc_call (const char *name)
+{
+  PyObject *gc = PyImport_ImportModule ("gc");
+
+  if (gc != NULL) {
+    call_quietly (gc, name);
+    Py_DECREF (gc);
+  }
+  PyErr_Clear ();
+}
+
 /* nbdkit may fork between get_ready and after_fork.  A fork while another
  * Python thread (one the script started) holds the GIL would leave the
  * child unable to take it; so the loading thread holds the GIL across the
  * window, and Python's own fork hooks run as for os.fork().
+ *
+ * The objects that exist then are frozen, as the gc module's manual
+ * advises before a fork without exec: otherwise the first full
+ * collection in the serving process writes to every one of them, and
+ * each page they share with the parent is copied (a collection right
+ * after the fork was the largest single cost of a short nbdkit run).
+ * Without a fork they are unfrozen again.
  */
 void
 pyp_before_fork (void)
 {
   held_for_fork = pyp_enter ();
   holding_for_fork = true;
+  gc_call ("freeze");
   PyOS_BeforeFork ();
   pid_before_fork = getpid ();
 }
@@ -209,8 +365,10 @@ pyp_after_fork (void)
 {
   if (getpid () != pid_before_fork)
     PyOS_AfterFork_Child ();
-  else
+  else {
     PyOS_AfterFork_Parent ();
+    gc_call ("unfreeze");
+  }
   holding_for_fork = false;
   pyp_leave (&held_for_fork);
 }

@@ -84,6 +84,7 @@ extern const char *pyp_site_reason (void);
  * thread's life, so a call costs a GIL handover and no allocation.
  */
 extern int pyp_threads_init (PyThreadState *main);
+extern void pyp_threads_stop (void);
 extern void pyp_threads_fini (void);
 extern PyThreadState *pyp_enter (void);
 extern void pyp_leave (PyThreadState **entered);

@@ -17,21 +17,26 @@ static pthread_key_t tstate_key;
 static bool key_created;
 static PyInterpreterState *interp;
 
-/* Set once the interpreter is finalized: thread states still in keys of
- * live threads were freed with it and must not be touched.
+/* Set, under the lock, once the plugin is unloading: a thread that ends
+ * after that must not touch Python (the interpreter is finalized, or
+ * parked for the exit, see interp.c).  A destructor holds the lock for as
+ * long as it uses Python, so that unloading waits for it to finish.
  */
-static volatile bool finalized;
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool stopped;
 
 static void
 free_tstate (void *p)
 {
   PyThreadState *ts = p;
 
-  if (finalized)
-    return;
-  PyEval_RestoreThread (ts);
-  PyThreadState_Clear (ts);
-  PyThreadState_DeleteCurrent ();
+  pthread_mutex_lock (&stop_lock);
+  if (!stopped) {
+    PyEval_RestoreThread (ts);
+    PyThreadState_Clear (ts);
+    PyThreadState_DeleteCurrent ();
+  }
+  pthread_mutex_unlock (&stop_lock);
 }
 
 /* Called with the GIL held by the thread that initialized Python. */
@@ -39,6 +44,7 @@ int
 pyp_threads_init (PyThreadState *main)
 {
   interp = main->interp;
+  stopped = false;
   if (pthread_key_create (&tstate_key, free_tstate) != 0)
     return -1;
   key_created = true;
@@ -49,13 +55,25 @@ pyp_threads_init (PyThreadState *main)
   return 0;
 }
 
-/* Called after Py_FinalizeEx, and before the plugin is unmapped, so that
- * no destructor of ours runs later.
+/* Called without the GIL, before the interpreter goes away: from now on
+ * a thread that ends leaves its thread state alone.  Waits for the
+ * destructors already running.
+ */
+void
+pyp_threads_stop (void)
+{
+  pthread_mutex_lock (&stop_lock);
+  stopped = true;
+  pthread_mutex_unlock (&stop_lock);
+}
+
+/* Called after the interpreter is finalized, and before the plugin may be
+ * unmapped, so that no destructor of ours runs later.
  */
 void
 pyp_threads_fini (void)
 {
-  finalized = true;
+  pyp_threads_stop ();
   if (key_created) {
     pthread_key_delete (tstate_key);
     key_created = false;
@@ -78,8 +96,7 @@ pyp_enter (void)
       abort ();
     }
     pthread_setspecific (tstate_key, ts);
-  }
-  else if (_PyThreadState_UncheckedGet () == ts)
+  } else if (_PyThreadState_UncheckedGet () == ts)
     return NULL; /* renamed PyThreadState_GetUnchecked in 3.13 */
   PyEval_RestoreThread (ts);
   pyp_set_errno (0);
