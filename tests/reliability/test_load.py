@@ -251,7 +251,7 @@ class ClientKilledPeer(ClientKilled):
 
 
 BLOCK = 4096
-FILE_SIZE = 16 * MiB
+FILE_SIZE = 64 * MiB
 CLIENTS = 4
 ORIGINAL = b"\xaa" * BLOCK
 
@@ -356,8 +356,9 @@ class SigtermUnderLoad(Target, unittest.TestCase):
                     acked += 1
                     self.assertTrue(on_disk in (c.acked[block], ORIGINAL),
                                     "block %d is garbage" % block)
-                else:
-                    self.assertTrue(on_disk in (ORIGINAL, bytes(BLOCK),
+                elif on_disk != ORIGINAL:
+                    # A write in flight may have reached the file.
+                    self.assertTrue(on_disk in (bytes(BLOCK),
                                                 pattern(block * BLOCK,
                                                         BLOCK)),
                                     "block %d, never acknowledged, is "
@@ -372,12 +373,12 @@ class SigtermUnderLoad(Target, unittest.TestCase):
     def test_fua_native(self):
         for seed in range(3 if SLOW else 1):
             with self.subTest(seed=seed):
-                self.check("native", seed, 0.5 + seed)
+                self.check("native", seed, 0.3 + 0.3 * seed)
 
     def test_fua_emulated(self):
         for seed in range(3 if SLOW else 1):
             with self.subTest(seed=seed):
-                self.check("emulate", seed, 0.5 + seed)
+                self.check("emulate", seed, 0.3 + 0.3 * seed)
 
 
 class SigtermUnderLoadPeer(SigtermUnderLoad):
