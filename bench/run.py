@@ -1,0 +1,619 @@
+#!/usr/bin/python3
+"""The benchmark: a generated plugin against `nbdkit python` and nbdkit's
+C memory plugin, side by side in one run, same script, same clients.
+
+    make bench                  (runs this with the configured Python)
+    /usr/bin/python3 bench/run.py [--quick] [--repeats N] [--runtime S]
+
+The script is bench/ramdisk.py (released API 2 dialect) served three ways:
+
+    generated   nbdkit WORK/ramdisk-plugin.so    (built by pyplugin-gen)
+    python      nbdkit python bench/ramdisk.py
+    memory      nbdkit memory SIZE               (the C ceiling)
+
+and in two thread models: the script's default (serialize_all_requests)
+and PARALLEL (the same script with a thread_model() appended).  The
+memory plugin is always parallel; it serves both rows.
+
+Cases (each repeated; servers of the three targets are measured one
+right after the other in every repeat, so that a change of load on the
+machine hits all three alike, and each ratio is taken within a repeat):
+
+  fio 4 KiB randread / randwrite at queue depth 1 and 8, both models
+  fio 1 MiB sequential read / write (queue depth 4)
+  nbdcopy of 1 GiB from the server to null: and from a file to it
+  start-up: nbdkit -U - PLUGIN size=1M --run true, median of many
+  system calls per request: strace -c -f around two fio runs of
+  different lengths, the shorter subtracted (connection set-up and
+  tear-down cancel out)
+
+It prints a table of ratios (generated / python, generated / memory),
+checks the targets of issue 6, and writes bench/results/bench.json,
+bench.md and bench.png (matplotlib, Agg backend).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.environ.get("PYPLUGIN_TOP") or os.path.dirname(HERE)
+GEN = os.environ.get("PYPLUGIN_GEN") or os.path.join(TOP, "pyplugin-gen")
+SCRIPT = os.path.join(HERE, "ramdisk.py")
+RESULTS = os.path.join(HERE, "results")
+
+PARALLEL_SUFFIX = """
+
+# Appended by bench/run.py: the PARALLEL variant.
+def thread_model():
+    return nbdkit.THREAD_MODEL_PARALLEL
+"""
+
+TARGETS = ("generated", "python", "memory")
+MODELS = ("default", "parallel")
+
+# The targets of issue 6.
+TARGET_VS_PYTHON = 2.0   # 4K QD8 IOPS, generated / python, at least
+TARGET_VS_MEMORY = 0.9   # 4K QD8 IOPS, generated / memory, at least
+TARGET_STARTUP = 0.6     # start-up time, generated / python, at most
+PER_REQUEST_SYSCALLS = ("mmap", "munmap", "clone", "clone3", "gettid")
+
+
+def log(*args) -> None:
+    print(*args, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------- servers
+
+@dataclass
+class Server:
+    """An nbdkit serving one target on a Unix socket until stopped."""
+
+    name: str
+    argv: list[str]
+    workdir: str
+    strace: str | None = None   # write strace -c -f output here
+    proc: subprocess.Popen | None = None
+    sock: str = ""
+    pidfile: str = ""
+
+    @property
+    def uri(self) -> str:
+        return f"nbd+unix:///?socket={self.sock}"
+
+    def start(self) -> None:
+        fd, self.sock = tempfile.mkstemp(prefix="sock-", dir=self.workdir)
+        os.close(fd)
+        os.unlink(self.sock)
+        self.pidfile = self.sock + ".pid"
+        cmd = ["nbdkit", "-f", "-P", self.pidfile, "-U", self.sock,
+               *self.argv]
+        if self.strace:
+            cmd = ["strace", "-f", "-c", "-o", self.strace, *cmd]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not (os.path.exists(self.sock)
+                   and os.path.exists(self.pidfile)
+                   and os.path.getsize(self.pidfile) > 0):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name}: nbdkit exited "
+                                   f"({self.proc.returncode}): {cmd}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{self.name}: nbdkit did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            with open(self.pidfile) as f:
+                os.kill(int(f.read().strip()), signal.SIGTERM)
+        except (OSError, ValueError):
+            self.proc.terminate()
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+        for p in (self.sock, self.pidfile):
+            if os.path.exists(p):
+                os.unlink(p)
+
+    def __enter__(self) -> "Server":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def build_plugins(work: str) -> dict[str, str]:
+    """The generated plugins of both models; their scripts are in work."""
+    scripts = {"default": os.path.join(work, "ramdisk.py"),
+               "parallel": os.path.join(work, "ramdisk_parallel.py")}
+    with open(SCRIPT) as f:
+        text = f.read()
+    with open(scripts["default"], "w") as f:
+        f.write(text)
+    with open(scripts["parallel"], "w") as f:
+        f.write(text + PARALLEL_SUFFIX)
+    plugins = {}
+    for model, script in scripts.items():
+        so = os.path.join(work, f"ramdisk-{model}-plugin.so")
+        subprocess.run([GEN, script, "-o", so], check=True)
+        plugins[model] = so
+    return scripts | {f"{m}.so": p for m, p in plugins.items()}
+
+
+def target_argv(target: str, model: str, files: dict[str, str],
+                size: str) -> list[str]:
+    if target == "generated":
+        return [files[f"{model}.so"], f"size={size}"]
+    if target == "python":
+        return ["python", files[model], f"size={size}"]
+    return ["memory", size]
+
+
+# ----------------------------------------------------------------- clients
+
+def fio(uri: str, rw: str, bs: str, depth: int, runtime: float,
+        ramp: float = 0.5, number_ios: int | None = None) -> dict:
+    """One fio job with the nbd engine; its json job record."""
+    cmd = ["fio", "--name=bench", "--ioengine=nbd", f"--uri={uri}",
+           f"--rw={rw}", f"--bs={bs}", f"--iodepth={depth}",
+           "--size=64M", "--output-format=json"]
+    if number_ios is not None:
+        cmd += [f"--number_ios={number_ios}", "--rwmixread=50"]
+    else:
+        cmd += ["--time_based", f"--runtime={runtime}",
+                f"--ramp_time={ramp}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    out = proc.stdout
+    if proc.returncode != 0 or "{" not in out:
+        raise RuntimeError(f"fio failed: {' '.join(cmd)}\n{proc.stderr}")
+    # The nbd engine prints "fio: connected to NBD server" first.
+    return json.loads(out[out.index("{"):])["jobs"][0]
+
+
+def iops(job: dict) -> float:
+    return job["read"]["iops"] + job["write"]["iops"]
+
+
+def mib_per_s(job: dict) -> float:
+    return (job["read"]["bw_bytes"] + job["write"]["bw_bytes"]) / 2**20
+
+
+# ----------------------------------------------------------------- results
+
+@dataclass
+class Case:
+    """One measured case: a number per target and repeat."""
+
+    key: str
+    title: str
+    unit: str
+    higher_is_better: bool = True
+    values: dict[str, list[float]] = field(default_factory=dict)
+    note: str = ""
+
+    def add(self, target: str, value: float) -> None:
+        self.values.setdefault(target, []).append(value)
+
+    def ratios(self, other: str) -> list[float]:
+        """generated / other, within each repeat."""
+        a, b = self.values.get("generated", []), self.values.get(other, [])
+        return [x / y for x, y in zip(a, b) if y]
+
+    def ratio(self, other: str) -> float | None:
+        r = self.ratios(other)
+        return statistics.median(r) if r else None
+
+    def summary(self) -> dict:
+        d = {"title": self.title, "unit": self.unit,
+             "higher_is_better": self.higher_is_better, "note": self.note,
+             "values": self.values}
+        for t, v in self.values.items():
+            d[f"{t}_min"] = min(v)
+            d[f"{t}_median"] = statistics.median(v)
+        for other in ("python", "memory"):
+            r = self.ratios(other)
+            if r:
+                d[f"ratio_{other}_median"] = statistics.median(r)
+                d[f"ratio_{other}_min"] = min(r)
+                d[f"ratio_{other}_max"] = max(r)
+        return d
+
+
+# ----------------------------------------------------------------- cases
+
+def run_fio_cases(cases: list[Case], files: dict[str, str], args) -> None:
+    servers = {}
+    try:
+        for model in MODELS:
+            for target in TARGETS:
+                if target == "memory" and model == "parallel":
+                    continue
+                s = Server(f"{target}-{model}",
+                           target_argv(target, model, files, "64M"),
+                           files["work"])
+                s.start()
+                servers[(target, model)] = s
+        # Every page of every disk written first, so that no target reads
+        # holes (the memory plugin reads a hole faster than data).
+        for s in servers.values():
+            fio(s.uri, "write", "1M", 4, 0, number_ios=64)
+
+        specs = []
+        for model in MODELS:
+            for rw in ("randread", "randwrite"):
+                for depth in (1, 8):
+                    specs.append((f"{rw}-4k-qd{depth}-{model}",
+                                  f"4K {rw} QD{depth} ({model})",
+                                  rw, "4k", depth, model))
+        for rw in ("read", "write"):
+            specs.append((f"seq{rw}-1m-qd4", f"1M seq {rw} QD4",
+                          rw, "1M", 4, "default"))
+        for key, title, rw, bs, depth, model in specs:
+            unit = "MiB/s" if bs == "1M" else "IOPS"
+            case = Case(key, title, unit)
+            if model == "parallel":
+                case.note = "memory: always parallel"
+            for r in range(args.repeats):
+                for target in TARGETS:
+                    m = "default" if target == "memory" else model
+                    job = fio(servers[(target, m)].uri, rw, bs, depth,
+                              args.runtime)
+                    case.add(target, mib_per_s(job) if bs == "1M"
+                             else iops(job))
+            log(f"  {title}: " + ", ".join(
+                f"{t} {statistics.median(v):.0f}"
+                for t, v in case.values.items()))
+            cases.append(case)
+    finally:
+        for s in servers.values():
+            s.stop()
+
+
+def run_nbdcopy_cases(cases: list[Case], files: dict[str, str],
+                      args) -> None:
+    if shutil.which("nbdcopy") is None:
+        log("  nbdcopy not found: skipped")
+        return
+    size = args.copy_size
+    source = os.path.join(files["work"], "copy-source")
+    # Data with no zero block (nbdcopy would send zero blocks as zero
+    # requests): one random MiB repeated.
+    block = os.urandom(2**20)
+    with open(source, "wb") as f:
+        for _ in range(parse_size(size) // 2**20):
+            f.write(block)
+    read = Case("nbdcopy-read", f"nbdcopy {size} server->null:", "s",
+                higher_is_better=False)
+    write = Case("nbdcopy-write", f"nbdcopy {size} file->server", "s",
+                 higher_is_better=False)
+    try:
+        for r in range(args.repeats):
+            for target in TARGETS:
+                with Server(f"{target}-copy",
+                            target_argv(target, "default", files, size),
+                            files["work"]) as s:
+                    t = time.perf_counter()
+                    subprocess.run(["nbdcopy", source, s.uri], check=True)
+                    write.add(target, time.perf_counter() - t)
+                    t = time.perf_counter()
+                    subprocess.run(["nbdcopy", s.uri, "null:"], check=True)
+                    read.add(target, time.perf_counter() - t)
+    finally:
+        os.unlink(source)
+    for case in (read, write):
+        log(f"  {case.title}: " + ", ".join(
+            f"{t} {statistics.median(v):.2f} s"
+            for t, v in case.values.items()))
+        cases.append(case)
+
+
+def run_startup_case(cases: list[Case], files: dict[str, str],
+                     args) -> None:
+    case = Case("startup", "start-up: -U - PLUGIN --run true", "ms",
+                higher_is_better=False, note="size=1M")
+    cmds = {t: ["nbdkit", "-U", "-",
+                *target_argv(t, "default", files, "1M"), "--run", "true"]
+            for t in TARGETS}
+    for i in range(args.startup_runs + 3):
+        for target in TARGETS:
+            t = time.perf_counter()
+            subprocess.run(cmds[target], check=True,
+                           stdout=subprocess.DEVNULL)
+            if i >= 3:       # warm-up runs not counted
+                case.add(target, (time.perf_counter() - t) * 1000)
+    log("  start-up: " + ", ".join(
+        f"{t} {statistics.median(v):.1f} ms"
+        for t, v in case.values.items()))
+    cases.append(case)
+
+
+def parse_strace(path: str) -> dict[str, int]:
+    calls = {}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?"
+                         r"(\w+)\s*$", line)
+            if m:
+                calls[m.group(2)] = int(m.group(1))
+    return calls
+
+
+def run_syscall_cases(files: dict[str, str], args) -> dict:
+    """System calls per request, by target and model, for a 50/50 mix of
+    4 KiB random reads and writes at queue depth 8."""
+    if shutil.which("strace") is None:
+        log("  strace not found: skipped")
+        return {}
+    short, long = 1000, 1000 + args.syscall_requests
+    out = {}
+    for target in TARGETS:
+        for model in MODELS:
+            if target == "memory" and model == "parallel":
+                continue
+            counts = []
+            for n in (short, long):
+                trace = os.path.join(files["work"], f"strace-{target}-"
+                                     f"{model}-{n}")
+                with Server(f"{target}-{model}-strace",
+                            target_argv(target, model, files, "64M"),
+                            files["work"], strace=trace) as s:
+                    fio(s.uri, "randrw", "4k", 8, 0, number_ios=n)
+                counts.append(parse_strace(trace))
+            per = {}
+            for name in sorted(set(counts[0]) | set(counts[1])):
+                d = (counts[1].get(name, 0) - counts[0].get(name, 0)) \
+                    / (long - short)
+                if abs(d) >= 0.0005 or name in PER_REQUEST_SYSCALLS:
+                    per[name] = round(d, 3)
+            per["total"] = round(sum(v for k, v in per.items()), 3)
+            out[f"{target}-{model}"] = per
+            log(f"  syscalls/request {target} {model}: " + ", ".join(
+                f"{k} {v}" for k, v in per.items()))
+    return out
+
+
+def parse_size(s: str) -> int:
+    m = re.fullmatch(r"(\d+)([KMG]?)", s)
+    assert m, s
+    return int(m.group(1)) * {"": 1, "K": 2**10, "M": 2**20,
+                              "G": 2**30}[m.group(2)]
+
+
+# ----------------------------------------------------------------- report
+
+def fmt_ratio(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def fmt_value(v: float) -> str:
+    return f"{v:.0f}" if v >= 100 else f"{v:.2f}" if v < 10 else f"{v:.1f}"
+
+
+def targets_check(cases: list[Case], syscalls: dict) -> list[tuple]:
+    """(target, measured, verdict) rows."""
+    rows = []
+    by_key = {c.key: c for c in cases}
+    for model in MODELS:
+        for rw in ("randread", "randwrite"):
+            c = by_key.get(f"{rw}-4k-qd8-{model}")
+            if c is None:
+                continue
+            for other, want in (("python", TARGET_VS_PYTHON),
+                                ("memory", TARGET_VS_MEMORY)):
+                r = c.ratio(other)
+                rows.append((f"{c.title}: generated/{other} >= {want}",
+                             fmt_ratio(r),
+                             "met" if r is not None and r >= want
+                             else "MISSED"))
+    for name, per in syscalls.items():
+        if not name.startswith("generated"):
+            continue
+        bad = {k: v for k, v in per.items()
+               if k in PER_REQUEST_SYSCALLS and v >= 0.01}
+        rows.append((f"{name}: 0 mmap/munmap/clone/gettid per request",
+                     ", ".join(f"{k} {per.get(k, 0)}"
+                               for k in ("mmap", "munmap", "clone3",
+                                         "gettid")),
+                     "met" if not bad else "MISSED"))
+    c = by_key.get("startup")
+    if c is not None:
+        r = c.ratio("python")
+        rows.append((f"start-up median: generated/python <= "
+                     f"{TARGET_STARTUP}", fmt_ratio(r),
+                     "met" if r is not None and r <= TARGET_STARTUP
+                     else "MISSED"))
+    return rows
+
+
+def table(cases: list[Case]) -> list[str]:
+    lines = ["| case | unit | generated (min / median) | python | memory "
+             "| gen/python | gen/memory |",
+             "|---|---|---|---|---|---|---|"]
+    for c in cases:
+        cells = []
+        for t in TARGETS:
+            v = c.values.get(t)
+            cells.append(f"{fmt_value(min(v))} / "
+                         f"{fmt_value(statistics.median(v))}" if v else "-")
+        better = "" if c.higher_is_better else " (lower is better)"
+        title = c.title + (f" [{c.note}]" if c.note else "")
+        lines.append(f"| {title} | {c.unit}{better} | {' | '.join(cells)} "
+                     f"| {fmt_ratio(c.ratio('python'))} "
+                     f"| {fmt_ratio(c.ratio('memory'))} |")
+    return lines
+
+
+def syscall_table(syscalls: dict) -> list[str]:
+    names = ["read", "recvfrom", "sendto", "sendmsg", "write", "futex",
+             *PER_REQUEST_SYSCALLS, "total"]
+    lines = ["| server | " + " | ".join(names) + " |",
+             "|---|" + "---|" * len(names)]
+    for server, per in syscalls.items():
+        lines.append(f"| {server} | " + " | ".join(
+            f"{per.get(n, 0):g}" for n in names) + " |")
+    return lines
+
+
+def chart(cases: list[Case], path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [c.title + ("" if c.higher_is_better else " [time]")
+              for c in cases]
+    vs_py = [c.ratio("python") or 0 for c in cases]
+    vs_mem = [c.ratio("memory") or 0 for c in cases]
+    fig, ax = plt.subplots(figsize=(11, 0.45 * len(cases) + 1.5))
+    ys = range(len(cases))
+    ax.barh([y + 0.2 for y in ys], vs_py, height=0.4,
+            label="generated / nbdkit python")
+    ax.barh([y - 0.2 for y in ys], vs_mem, height=0.4,
+            label="generated / nbdkit memory")
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.axvline(TARGET_VS_PYTHON, color="tab:blue", linestyle=":",
+               linewidth=0.8)
+    ax.axvline(TARGET_VS_MEMORY, color="tab:orange", linestyle=":",
+               linewidth=0.8)
+    ax.set_xlabel("ratio, median of repeats (throughput: higher is "
+                  "better; times: lower is better)")
+    ax.set_title("pyplugin-gen benchmark")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def environment() -> dict:
+    def version(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True
+                                  ).stdout.splitlines()[0].strip()
+        except (OSError, IndexError):
+            return "?"
+    return {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "nbdkit": version(["nbdkit", "--version"]),
+        "fio": version(["fio", "--version"]),
+        "python": version([sys.executable, "--version"]),
+        "loadavg_start": os.getloadavg(),
+    }
+
+
+# ----------------------------------------------------------------- main
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--runtime", type=float, default=3.0,
+                   help="seconds of each fio run (after 0.5 s ramp)")
+    p.add_argument("--startup-runs", type=int, default=40)
+    p.add_argument("--syscall-requests", type=int, default=20000)
+    p.add_argument("--copy-size", default="1G")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run: one repeat, short runs, small copy")
+    p.add_argument("--only", default="fio,copy,startup,syscalls",
+                   help="comma-separated subset of fio,copy,startup,"
+                   "syscalls")
+    p.add_argument("-o", "--output", default=RESULTS)
+    args = p.parse_args()
+    if args.quick:
+        args.repeats, args.runtime, args.startup_runs = 1, 1.0, 5
+        args.syscall_requests, args.copy_size = 2000, "64M"
+    only = set(args.only.split(","))
+    for tool in ("nbdkit", "fio"):
+        if shutil.which(tool) is None:
+            log(f"bench: {tool} is needed")
+            return 1
+
+    os.makedirs(args.output, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="work-", dir=args.output)
+    started = time.monotonic()
+    env = environment()
+    cases: list[Case] = []
+    syscalls: dict = {}
+    try:
+        log(f"bench: building the plugins with {GEN}")
+        files = build_plugins(work) | {"work": work}
+        if "fio" in only:
+            log("bench: fio")
+            run_fio_cases(cases, files, args)
+        if "copy" in only:
+            log("bench: nbdcopy")
+            run_nbdcopy_cases(cases, files, args)
+        if "startup" in only:
+            log("bench: start-up")
+            run_startup_case(cases, files, args)
+        if "syscalls" in only:
+            log("bench: system calls per request (strace)")
+            syscalls = run_syscall_cases(files, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    env["loadavg_end"] = os.getloadavg()
+    env["seconds"] = round(time.monotonic() - started)
+    env["repeats"] = args.repeats
+    env["fio_runtime"] = args.runtime
+
+    checks = targets_check(cases, syscalls)
+    md = ["# pyplugin-gen benchmark", "",
+          f"{env['date']}, {env['cpus']} CPUs, {env['nbdkit']}, "
+          f"{env['fio']}, {env['python']}; {args.repeats} repeats; load "
+          f"average {env['loadavg_start'][0]:.2f} at start, "
+          f"{env['loadavg_end'][0]:.2f} at end; {env['seconds']} s.", "",
+          "Ratios are medians over repeats of generated / other, each "
+          "taken within one repeat.", "",
+          *table(cases), ""]
+    if syscalls:
+        md += ["System calls per request (4 KiB randrw, QD8, strace -c -f, "
+               f"{args.syscall_requests} requests minus a short run):", "",
+               *syscall_table(syscalls), ""]
+    md += ["Targets:", "", "| target | measured | |", "|---|---|---|",
+           *(f"| {a} | {b} | {c} |" for a, b, c in checks), ""]
+    text = "\n".join(md)
+    print(text)
+    with open(os.path.join(args.output, "bench.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(args.output, "bench.json"), "w") as f:
+        json.dump({"environment": env,
+                   "cases": {c.key: c.summary() for c in cases},
+                   "syscalls_per_request": syscalls,
+                   "targets": [dict(zip(("target", "measured", "verdict"),
+                                        row)) for row in checks]},
+                  f, indent=1)
+    if cases:
+        try:
+            chart(cases, os.path.join(args.output, "bench.png"))
+        except ImportError:
+            log("bench: matplotlib not found: no chart")
+    log(f"bench: results in {args.output}/bench.{{md,json,png}}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
