@@ -8,13 +8,15 @@ preloaded into it (with the shim of common.SHIM_SOURCE, without which
 nbdkit and Python deadlock in setlocale under a preloaded ASan), while
 the misbehaving-script cases of test_misbehaving.py run against it.
 
-Any ASan or UBSan report fails the test.  LeakSanitizer runs too: the
-leaks it finds that were allocated by a Python function the runtime
-called itself (a runtime frame nearer the allocation than any Python
-interpreter frame, start-up or finalization) fail the test; the rest
-are Python's own (what it keeps until exit) and are only counted.  A
-canary (a plugin with a deliberate heap overflow) shows the set-up
-catches what it should.
+Any ASan or UBSan report fails the test.  LeakSanitizer runs too, with
+PYTHONMALLOC=malloc (it does not scan the arenas of Python's own
+allocator, so without it everything only Python objects point to looks
+leaked): the leaks allocated by the runtime or the generated code, or
+by a Python function they called themselves (a frame of theirs nearer
+the allocation than any Python interpreter frame, start-up or
+finalization), fail the test; the rest are Python's own (what it keeps
+until exit) and are only counted.  Canaries (plugins with a deliberate
+heap overflow, and a deliberate leak) show the set-up catches both.
 """
 
 import glob
@@ -59,9 +61,10 @@ def sanitizer_errors(text):
         r"^.*(ERROR: AddressSanitizer|runtime error:).*$", text, re.M)]
 
 
-def runtime_leaks(text, runtime_dir):
-    """(leaks the runtime is answerable for, all leak reports) in
-    LeakSanitizer's text."""
+def runtime_leaks(text, ours_dirs):
+    """(leaks the runtime or the generated code is answerable for, all
+    leak reports) in LeakSanitizer's text; ours_dirs are the
+    directories of their sources."""
     reports = re.split(r"\n(?=(?:Direct|Indirect) leak of )", text)[1:]
     ours = []
     for report in reports:
@@ -69,7 +72,7 @@ def runtime_leaks(text, runtime_dir):
                                 re.M):
             if any(b in frame for b in PYTHON_BOUNDARIES):
                 break
-            if runtime_dir in frame:
+            if any(d + os.sep in frame for d in ours_dirs):
                 ours.append(report)
                 break
     return ours, reports
@@ -138,9 +141,16 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
         return {
             "LD_PRELOAD": "%s %s" % (self.shim, self.libasan),
             # The shim comes first so that its setlocale wins.
+            # libpython has no frame pointers: the slow unwinder, to
+            # see the runtime's frames under Python's, 24 frames deep.
             "ASAN_OPTIONS": "verify_asan_link_order=0:detect_leaks=1:"
-                            "fast_unwind_on_malloc=0:log_path=" + logs,
+                            "fast_unwind_on_malloc=0:malloc_context_size=24:"
+                            "log_path=" + logs,
             "LSAN_OPTIONS": "exitcode=0",
+            # Python's own allocator takes its arenas from mmap, which
+            # LeakSanitizer does not scan: what only small objects point
+            # to would look leaked.
+            "PYTHONMALLOC": "malloc",
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:"
                              "log_path=" + logs,
         }
@@ -160,6 +170,7 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
         """The CUnit tests pass under ASan and UBSan."""
         logs = os.path.join(self.build, "unit")
         env = dict(os.environ, **{
+            "PYTHONMALLOC": "malloc",
             "ASAN_OPTIONS": "detect_leaks=1:fast_unwind_on_malloc=0:"
                             "exitcode=0:log_path=" + logs,
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:"
@@ -175,9 +186,13 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
                       re.M)
         self.assertIsNotNone(m, out[-3000:])
         self.assertEqual(m.group(4), "0", "CUnit failures:\n" + out[-3000:])
-        ours, leaks = runtime_leaks(reports, os.path.join(TOP, "runtime"))
+        ours, leaks = runtime_leaks(reports, self.ours_dirs)
         self.assertEqual(ours, [], "leaks of the runtime:\n"
                          + "\n".join(ours))
+
+    @property
+    def ours_dirs(self):
+        return (os.path.join(TOP, "runtime"), self.build)
 
     def test_end_to_end(self):
         """Every misbehaving-script case of test_misbehaving.py, with the
@@ -187,32 +202,44 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
         self.run_cases()
         reports = read_logs(logs + ".*")
         self.assertEqual(sanitizer_errors(reports), [], reports[:20000])
-        ours, leaks = runtime_leaks(reports, os.path.join(TOP, "runtime"))
+        ours, leaks = runtime_leaks(reports, self.ours_dirs)
         self.assertEqual(ours, [], "leaks of the runtime:\n"
                          + "\n".join(ours))
         # The leak check did run: Python keeps some memory until exit.
         self.assertTrue(leaks, "LeakSanitizer reported nothing at all")
 
-    def test_canary(self):
-        """A heap overflow in the generated pread is caught."""
-        c_text = canary(self.c_text, "  { volatile char *p = malloc (count);\n"
-                                     "    p[count] = 1;\n"
-                                     "    free ((char *) p); }\n")
-        self.plugin_under_test = self.compile_plugin("canary-san.so",
-                                                     c_text)
-        logs = os.path.join(self.build, "canary")
+    def run_canary(self, name, code, reads):
+        """Serve a plugin with code inserted into pread and read from it
+        `reads` times; returns the sanitizers' reports."""
+        self.plugin_under_test = self.compile_plugin(
+            name + ".so", canary(self.c_text, code))
+        logs = os.path.join(self.build, name)
         self.env = self.sanitizer_env(logs)
-        control = Control(os.path.join(self.tmpdir, "canary-orders"))
+        control = Control(os.path.join(self.tmpdir, name + "-orders"))
         with self.server(control) as srv:
             h = srv.connect()
-            try:
-                h.pread(512, 0)
-            except Exception:
-                pass
+            for _ in range(reads):
+                try:
+                    h.pread(512, 0)
+                except Exception:
+                    break
             srv.stop()
-        reports = read_logs(logs + ".*")
+        return read_logs(logs + ".*")
+
+    def test_canary(self):
+        """A heap overflow in the generated pread is caught, and so is a
+        leak of 64 bytes a read, as the plugin's."""
+        reports = self.run_canary(
+            "overflow", "  { volatile char *p = malloc (count);\n"
+                        "    p[count] = 1;\n"
+                        "    free ((char *) p); }\n", 1)
         self.assertIn("heap-buffer-overflow", reports)
         self.assertIn("pread_wrapper", reports)
+        reports = self.run_canary(
+            "leak", "  { volatile char *p = malloc (64); p[0] = 1; }\n", 3)
+        ours, _ = runtime_leaks(reports, self.ours_dirs)
+        self.assertEqual(len(ours), 1, reports[:5000])
+        self.assertIn("192 byte(s) in 3 object(s)", ours[0])
 
 
 if __name__ == "__main__":
