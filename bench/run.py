@@ -551,7 +551,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--repeats", type=int, default=5,
                    help="repeats of each case (nbdcopy: at most 3)")
-    p.add_argument("--runtime", type=float, default=2.0,
+    p.add_argument("--runtime", type=float, default=1.5,
                    help="seconds of each fio run (after 0.5 s ramp)")
     p.add_argument("--startup-runs", type=int, default=40)
     p.add_argument("--syscall-requests", type=int, default=20000)
