@@ -118,6 +118,9 @@ pyp_load (const struct pyp_script *script)
     nbdkit_error ("%s: cannot register the nbdkit module", script->name);
     return;
   }
+  /* Start-up fills the arenas it maps: see arenas.c. */
+  PyObject_SetArenaAllocator (&pyp_arenas);
+  pyp_arenas_populate (true);
   PyConfig_InitPythonConfig (&config);
   config.install_signal_handlers = 0; /* signals belong to nbdkit */
   config.parse_argv = 0;
@@ -196,6 +199,18 @@ flush_std (const char *name)
     call_quietly (f, "flush");
 }
 
+/* The module name if it has been imported (a new reference), or NULL. */
+static PyObject *
+imported (const char *name)
+{
+  PyObject *n = PyUnicode_FromString (name);
+  PyObject *module = n != NULL ? PyImport_GetModule (n) : NULL;
+
+  Py_XDECREF (n);
+  PyErr_Clear ();
+  return module;
+}
+
 /* Keep this plugin, and so libpython, mapped after nbdkit's dlclose. */
 static bool
 pin_plugin (void)
@@ -213,7 +228,7 @@ pin_plugin (void)
 static long
 script_threads (void)
 {
-  PyObject *thread = PyImport_ImportModule ("_thread"), *n = NULL;
+  PyObject *thread = imported ("_thread"), *n = NULL;
   long count = -1;
 
   if (thread != NULL)
@@ -245,12 +260,9 @@ script_threads (void)
 static void
 exit_python (void)
 {
-  PyObject *name = PyUnicode_FromString ("threading");
-  PyObject *threading = name ? PyImport_GetModule (name) : NULL;
-  PyObject *atexit, *main;
+  PyObject *threading = imported ("threading"), *atexit, *main;
   bool pinned = pin_plugin ();
 
-  Py_XDECREF (name);
   if (threading != NULL) {
     call_quietly (threading, "_shutdown");
     Py_DECREF (threading);
@@ -261,7 +273,11 @@ exit_python (void)
     pyp_threads_fini ();
     return;
   }
-  atexit = PyImport_ImportModule ("atexit");
+  /* Functions are registered through the atexit module: if nothing
+   * imported it, there are none, and importing it now would only copy
+   * the pages the import machinery writes to.
+   */
+  atexit = imported ("atexit");
   if (atexit != NULL) {
     call_quietly (atexit, "_run_exitfuncs");
     Py_DECREF (atexit);
@@ -355,6 +371,7 @@ pyp_before_fork (void)
 {
   held_for_fork = pyp_enter ();
   holding_for_fork = true;
+  pyp_arenas_populate (false); /* loaded: requests map arenas lazily */
   gc_call ("freeze");
   PyOS_BeforeFork ();
   pid_before_fork = getpid ();

@@ -16,6 +16,7 @@
 #define NBDKIT_API_VERSION 2
 #include <nbdkit-plugin.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,6 +80,12 @@ extern PyStatus pyp_site_configure (PyConfig *config,
 extern int pyp_site_run (void);
 extern const char *pyp_site_mode (void);
 extern const char *pyp_site_reason (void);
+
+/* arenas.c: Python's object arenas, set with PyObject_SetArenaAllocator
+ * before Python starts; mapped populated while pyp_arenas_populate is on.
+ */
+extern PyObjectArenaAllocator pyp_arenas;
+extern void pyp_arenas_populate (bool on);
 
 /* threads.c: one Python thread state per nbdkit thread, kept for the
  * thread's life, so a call costs a GIL handover and no allocation.

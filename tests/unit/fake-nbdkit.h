@@ -120,6 +120,7 @@ extern CU_pSuite add_suite (const char *name);
 #define ADD_TEST(suite, fn) CU_add_test ((suite), #fn, (fn))
 
 /* Suites. */
+extern void add_arenas_tests (void);
 extern void add_convert_tests (void);
 extern void add_errors_tests (void);
 extern void add_module_tests (void);

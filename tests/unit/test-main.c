@@ -232,6 +232,7 @@ main (void)
     fprintf (stderr, "test-runtime: %s\n", CU_get_error_msg ());
     return EXIT_FAILURE;
   }
+  add_arenas_tests ();
   add_convert_tests ();
   add_errors_tests ();
   add_module_tests ();

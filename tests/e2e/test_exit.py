@@ -1,0 +1,71 @@
+"""When nbdkit stops, the plugin does what an exiting Python program
+does (scripts/exit_hooks.py): atexit functions, then the finalizers of
+the script's globals, and sys.stdout flushed.  Checked in the process
+nbdkit forks to serve (--run) and in one that never forks (-f, stopped
+with SIGTERM), with and without the script importing atexit, and the
+same of nbdkit python."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import TargetMixin, run, script  # noqa: E402
+
+
+class ExitChecks(TargetMixin):
+    SCRIPT = script("exit_hooks.py")
+
+    def setUp(self):
+        self.log = os.path.join(self.tmpdir, self.id().rsplit(".", 1)[1])
+        if os.path.exists(self.log):
+            os.unlink(self.log)
+
+    def recorded(self):
+        with open(self.log) as f:
+            return f.read().split()
+
+    def plugin_args(self, *config):
+        srv = self.target_server("log=" + self.log, *config)
+        return srv.args
+
+    def run_captive(self, *config):
+        """nbdkit --run: the server is a forked child, stopped by
+        SIGTERM when the command ends; returns nbdkit's stdout."""
+        p = run(["nbdkit", "-U", "-", *self.plugin_args(*config),
+                 "--run", "nbdinfo --size \"$uri\""])
+        return p.stdout.decode()
+
+    def test_forked_with_atexit(self):
+        out = self.run_captive("atexit=yes")
+        self.assertEqual(self.recorded(), ["atexit", "finalizer"])
+        self.assertIn("unflushed-output", out)
+        self.assertIn(str(1024 * 1024), out)
+
+    def test_forked_without_atexit(self):
+        out = self.run_captive()
+        self.assertEqual(self.recorded(), ["finalizer"])
+        self.assertIn("unflushed-output", out)
+
+    def test_foreground_sigterm(self):
+        with self.target_server("log=" + self.log, "atexit=yes") as srv:
+            h = srv.connect()
+            self.assertEqual(h.pread(512, 0), bytes(512))
+            srv.stop()
+            log = srv.log
+        self.assertEqual(srv.returncode, 0, log)
+        self.assertEqual(self.recorded(), ["atexit", "finalizer"])
+        self.assertIn("unflushed-output", log)
+
+
+class ExitGenerated(ExitChecks, unittest.TestCase):
+    TARGET = "generated"
+
+
+class ExitPeer(ExitChecks, unittest.TestCase):
+    TARGET = "peer"
+
+
+if __name__ == "__main__":
+    unittest.main()
