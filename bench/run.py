@@ -22,7 +22,9 @@ machine hits all three alike, and each ratio is taken within a repeat):
   fio 4 KiB randread / randwrite at queue depth 1 and 8, both models
   fio 1 MiB sequential read / write (queue depth 4)
   nbdcopy of 1 GiB from the server to null: and from a file to it
-  start-up: nbdkit -U - PLUGIN size=1M --run true, median of many
+  start-up: nbdkit -U - PLUGIN size=1M --run true, median of many, with
+  the pages each run faults in; then the generated plugin's start-up by
+  phase, from the timings it logs under nbdkit -v
   system calls per request: strace -c -f around two fio runs of
   different lengths, the shorter subtracted (connection set-up and
   tear-down cancel out)
@@ -40,6 +42,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -70,6 +73,16 @@ TARGET_VS_PYTHON = 2.0   # 4K QD8 IOPS, generated / python, at least
 TARGET_VS_MEMORY = 0.9   # 4K QD8 IOPS, generated / memory, at least
 TARGET_STARTUP = 0.6     # start-up time, generated / python, at most
 PER_REQUEST_SYSCALLS = ("mmap", "munmap", "clone", "clone3", "gettid")
+
+# The start-up timings a generated plugin logs under nbdkit -v
+# (runtime/interp.c): (phase, pattern of its milliseconds).
+STARTUP_PHASES = (
+    ("Python initialization", r"start-up: Python ([\d.]+) ms"),
+    ("site (.pth import lines, sitecustomize)", r"site ([\d.]+) ms"),
+    ("the script's top level", r"script ([\d.]+) ms"),
+    ("Python's fork handlers, in the server", r"fork handlers ([\d.]+) ms"),
+    ("exit (atexit, globals, flush)", r"exit: ([\d.]+) ms"),
+)
 
 
 def log(*args) -> None:
@@ -349,20 +362,46 @@ def run_startup_case(cases: list[Case], files: dict[str, str],
                      args) -> None:
     case = Case("startup", "start-up: -U - PLUGIN --run true", "ms",
                 higher_is_better=False, note="size=1M")
+    # Page faults: where most of a start-up's time goes on a virtual
+    # machine, where each one is dear.
+    faults = Case("startup-faults", "start-up: pages faulted in", "pages",
+                  higher_is_better=False,
+                  note="getrusage minor faults of nbdkit and its children, "
+                  "MAP_POPULATE pages included")
     cmds = {t: ["nbdkit", "-U", "-",
                 *target_argv(t, "default", files, "1M"), "--run", "true"]
             for t in TARGETS}
     for i in range(args.startup_runs + 3):
         for target in rotated(i):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt
             t = time.perf_counter()
             subprocess.run(cmds[target], check=True,
                            stdout=subprocess.DEVNULL)
+            elapsed = (time.perf_counter() - t) * 1000
             if i >= 3:       # warm-up runs not counted
-                case.add(target, (time.perf_counter() - t) * 1000)
+                case.add(target, elapsed)
+                faults.add(target, resource.getrusage(
+                    resource.RUSAGE_CHILDREN).ru_minflt - before)
     log("  start-up: " + ", ".join(
         f"{t} {statistics.median(v):.1f} ms"
         for t, v in case.values.items()))
-    cases.append(case)
+    cases += [case, faults]
+
+
+def run_startup_profile(files: dict[str, str], args) -> dict[str, float]:
+    """Where the generated plugin's start-up goes, from the timings it
+    logs under nbdkit -v: the median milliseconds of each phase."""
+    cmd = ["nbdkit", "-v", "-U", "-",
+           *target_argv("generated", "default", files, "1M"),
+           "--run", "true"]
+    runs: dict[str, list[float]] = {phase: [] for phase, _ in STARTUP_PHASES}
+    for _ in range(max(5, args.startup_runs // 4)):
+        p = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        for phase, pattern in STARTUP_PHASES:
+            m = re.search(pattern, p.stderr)
+            if m:
+                runs[phase].append(float(m.group(1)))
+    return {phase: statistics.median(v) for phase, v in runs.items() if v}
 
 
 def parse_strace(path: str) -> dict[str, int]:
@@ -578,6 +617,7 @@ def main() -> int:
     env = environment()
     cases: list[Case] = []
     syscalls: dict = {}
+    profile: dict[str, float] = {}
     try:
         log(f"bench: building the plugins with {GEN}")
         files = build_plugins(work) | {"work": work}
@@ -590,6 +630,7 @@ def main() -> int:
         if "startup" in only:
             log("bench: start-up")
             run_startup_case(cases, files, args)
+            profile = run_startup_profile(files, args)
         if "syscalls" in only:
             log("bench: system calls per request (strace)")
             syscalls = run_syscall_cases(files, args)
@@ -609,6 +650,13 @@ def main() -> int:
           "Ratios are medians over repeats of generated / other, each "
           "taken within one repeat.", "",
           *table(cases), ""]
+    if profile:
+        md += ["Start-up of the generated plugin by phase, as it logs them "
+               "under `nbdkit -v` (median, ms); the rest of a run is "
+               "nbdkit's own, loading libpython, the script's config to "
+               "get_ready, the fork and the --run command:", "",
+               "| phase | ms |", "|---|---|",
+               *(f"| {k} | {v:.1f} |" for k, v in profile.items()), ""]
     if syscalls:
         md += ["System calls per request (4 KiB randrw, QD8, strace -c -f, "
                f"{args.syscall_requests} requests minus a short run):", "",
@@ -623,6 +671,7 @@ def main() -> int:
         json.dump({"environment": env,
                    "cases": {c.key: c.summary() for c in cases},
                    "syscalls_per_request": syscalls,
+                   "startup_profile_ms": profile,
                    "targets": [dict(zip(("target", "measured", "verdict"),
                                         row)) for row in checks]},
                   f, indent=1)

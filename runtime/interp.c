@@ -10,6 +10,7 @@
 #include <marshal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 const struct pyp_script *pyp_script;
@@ -19,6 +20,22 @@ static PyThreadState *main_tstate; /* of the thread that loaded */
 static pid_t pid_before_fork;
 static bool holding_for_fork;
 static PyThreadState *held_for_fork; /* what pyp_leave hands back */
+
+/* Milliseconds from *since to now; *since becomes now.  For the timings
+ * nbdkit -v shows (make bench reads them).
+ */
+static double
+lap (struct timespec *since)
+{
+  struct timespec now;
+  double ms;
+
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  ms =
+    (now.tv_sec - since->tv_sec) * 1e3 + (now.tv_nsec - since->tv_nsec) / 1e6;
+  *since = now;
+  return ms;
+}
 
 static int
 check_python_version (void)
@@ -112,7 +129,10 @@ pyp_load (const struct pyp_script *script)
   PyConfig config;
   PyStatus status;
   char *argv[] = { (char *) script->name };
+  struct timespec t;
+  double init_ms, site_ms;
 
+  clock_gettime (CLOCK_MONOTONIC, &t);
   pyp_script = script;
   if (PyImport_AppendInittab ("nbdkit", pyp_module_init) == -1) {
     nbdkit_error ("%s: cannot register the nbdkit module", script->name);
@@ -135,14 +155,19 @@ pyp_load (const struct pyp_script *script)
                   status.err_msg ? status.err_msg : "unknown error");
     return;
   }
+  init_ms = lap (&t);
   main_tstate = PyThreadState_Get ();
   if (pyp_threads_init (main_tstate) == -1) {
     nbdkit_error ("%s: cannot create a thread-specific key", script->name);
     PyEval_SaveThread ();
     return;
   }
-  loaded = check_python_version () == 0 && run_site () == 0
-           && run_script () == 0 && resolve_callables () == 0;
+  loaded = check_python_version () == 0 && run_site () == 0;
+  site_ms = lap (&t);
+  loaded = loaded && run_script () == 0 && resolve_callables () == 0;
+  nbdkit_debug ("%s: start-up: Python %.1f ms, site %.1f ms (%s), "
+                "script %.1f ms",
+                script->name, init_ms, site_ms, pyp_site_mode (), lap (&t));
   PyEval_SaveThread ();
 }
 
@@ -296,9 +321,11 @@ void
 pyp_unload (void)
 {
   const struct pyp_callable *c;
+  struct timespec t;
 
   if (main_tstate == NULL)
     return;
+  clock_gettime (CLOCK_MONOTONIC, &t);
   /* Threads that end from now on leave Python alone. */
   pyp_threads_stop ();
   /* Unless the fork window left the GIL with us already. */
@@ -307,6 +334,7 @@ pyp_unload (void)
   for (c = pyp_script->callables; c->name != NULL; c++)
     Py_CLEAR (*c->fn);
   exit_python ();
+  nbdkit_debug ("%s: exit: %.1f ms", pyp_script->name, lap (&t));
   main_tstate = NULL;
 }
 
@@ -380,9 +408,14 @@ pyp_before_fork (void)
 void
 pyp_after_fork (void)
 {
-  if (getpid () != pid_before_fork)
+  if (getpid () != pid_before_fork) {
+    struct timespec t;
+
+    clock_gettime (CLOCK_MONOTONIC, &t);
     PyOS_AfterFork_Child ();
-  else {
+    nbdkit_debug ("%s: after fork: Python's fork handlers %.1f ms",
+                  pyp_script->name, lap (&t));
+  } else {
     PyOS_AfterFork_Parent ();
     gc_call ("unfreeze");
   }

@@ -91,6 +91,21 @@ class DumpPlugin(TempDirMixin, unittest.TestCase):
                 for cb in ("open", "get_size", "pread"):
                     self.assertEqual(d.get("has_" + cb), "1", text)
 
+    def test_verbose_timings(self):
+        """nbdkit -v: the plugin logs its start-up phases, the fork
+        handlers in the forked server and its exit, in milliseconds,
+        in the form make bench reads (bench/run.py STARTUP_PHASES)."""
+        p = run(["nbdkit", "-v", "-U", "-", self.plugin("ramdisk.py"),
+                 "--run", "true"])
+        err = p.stderr.decode()
+        ms = r"(\d+\.\d) ms"
+        for pattern in (
+                r"ramdisk\.py: start-up: Python %s, site %s "
+                r"\((?:baked|imported)\), script %s" % (ms, ms, ms),
+                r"ramdisk\.py: after fork: Python's fork handlers " + ms,
+                r"ramdisk\.py: exit: " + ms):
+            self.assertRegex(err, pattern)
+
     def test_sha256_is_of_this_script(self):
         """Changing one byte of the script changes script_sha256."""
         src = os.path.join(self.tmpdir, "api1.py")
