@@ -146,8 +146,8 @@ pyp_result_fua (PyObject *r, const char *callback)
 int
 pyp_result_cache (PyObject *r, const char *callback)
 {
-  return result_in_range (r, callback, NBDKIT_CACHE_NONE,
-                          NBDKIT_CACHE_NATIVE, "nbdkit.CACHE_*");
+  return result_in_range (r, callback, NBDKIT_CACHE_NONE, NBDKIT_CACHE_NATIVE,
+                          "nbdkit.CACHE_*");
 }
 
 int
@@ -198,8 +198,7 @@ pyp_result_size (PyObject *r, const char *callback)
 }
 
 int
-pyp_result_buffer (PyObject *r, const char *callback, void *buf,
-                   uint32_t count)
+pyp_result_buffer (PyObject *r, const char *callback, void *buf, uint32_t count)
 {
   Py_buffer view;
 
@@ -269,8 +268,8 @@ pyp_result_string (PyObject *r, const char *callback)
     return NULL;
   }
   if (!PyUnicode_Check (r))
-    PyErr_Format (PyExc_TypeError, "%s must return a str, not %.100s",
-                  callback, Py_TYPE (r)->tp_name);
+    PyErr_Format (PyExc_TypeError, "%s must return a str, not %.100s", callback,
+                  Py_TYPE (r)->tp_name);
   else if ((s = nbd_string (r, callback, "the string returned")) != NULL)
     interned = nbdkit_strdup_intern (s);
   Py_DECREF (r);
@@ -284,8 +283,8 @@ static const char *
 item_str (PyObject *o, const char *callback, const char *what)
 {
   if (!PyUnicode_Check (o)) {
-    PyErr_Format (PyExc_TypeError, "%s: %s must be a str, not %.100s",
-                  callback, what, Py_TYPE (o)->tp_name);
+    PyErr_Format (PyExc_TypeError, "%s: %s must be a str, not %.100s", callback,
+                  what, Py_TYPE (o)->tp_name);
     return NULL;
   }
   return nbd_string (o, callback, what);
@@ -333,8 +332,10 @@ add_each (PyObject *r, const char *callback, add_item_fn add, void *list,
   }
   Py_DECREF (it);
   if (ret == 0 && !PyErr_Occurred () && n < min_items) {
-    PyErr_Format (PyExc_ValueError, "%s returned %zu items, at least %zu "
-                  "needed", callback, n, min_items);
+    PyErr_Format (PyExc_ValueError,
+                  "%s returned %zu items, at least %zu "
+                  "needed",
+                  callback, n, min_items);
     ret = -1;
   }
   if (ret == -1 || PyErr_Occurred ()) {
@@ -399,8 +400,7 @@ to_unsigned (PyObject *o, unsigned long long max, const char *callback,
       return -1;
     }
     PyErr_Clear ();
-  }
-  else if (v <= max) {
+  } else if (v <= max) {
     Py_DECREF (n);
     *out = v;
     return 0;
@@ -423,11 +423,14 @@ add_extent (PyObject *item, const char *callback, void *extents)
     return -1;
   }
   if (to_unsigned (PyTuple_GET_ITEM (item, 0), UINT64_MAX, callback,
-                   "an extent's offset", &offset) == -1
+                   "an extent's offset", &offset)
+        == -1
       || to_unsigned (PyTuple_GET_ITEM (item, 1), UINT64_MAX, callback,
-                      "an extent's length", &length) == -1
+                      "an extent's length", &length)
+           == -1
       || to_unsigned (PyTuple_GET_ITEM (item, 2), UINT32_MAX, callback,
-                      "an extent's type", &type) == -1)
+                      "an extent's type", &type)
+           == -1)
     return -1;
   return nbdkit_add_extent (extents, offset, length, type) == -1 ? -2 : 0;
 }
@@ -455,16 +458,18 @@ pyp_result_block_size (PyObject *r, const char *callback, uint32_t *minimum,
   }
   ok = PyTuple_Check (r) && PyTuple_GET_SIZE (r) == 3;
   if (!ok)
-    PyErr_SetString (PyExc_TypeError,
-                     "block_size must return a tuple "
-                     "(minimum, preferred, maximum)");
+    PyErr_SetString (PyExc_TypeError, "block_size must return a tuple "
+                                      "(minimum, preferred, maximum)");
   else
     ok = to_unsigned (PyTuple_GET_ITEM (r, 0), UINT32_MAX, callback,
-                      "the minimum", &min) == 0
+                      "the minimum", &min)
+           == 0
          && to_unsigned (PyTuple_GET_ITEM (r, 1), UINT32_MAX, callback,
-                         "the preferred size", &pref) == 0
+                         "the preferred size", &pref)
+              == 0
          && to_unsigned (PyTuple_GET_ITEM (r, 2), UINT32_MAX, callback,
-                         "the maximum", &max) == 0;
+                         "the maximum", &max)
+              == 0;
   Py_DECREF (r);
   if (!ok) {
     pyp_report (callback);

@@ -57,7 +57,7 @@ register_source (void)
   Py_XDECREF (lines);
   Py_XDECREF (cache);
   Py_DECREF (linecache);
- out:
+out:
   PyErr_Clear ();
 }
 
@@ -152,6 +152,6 @@ pyp_report (const char *callback)
   Py_XDECREF (type);
   Py_XDECREF (value);
   Py_XDECREF (tb);
- out:
+out:
   nbdkit_set_error (err > 0 ? err : EIO);
 }

@@ -226,10 +226,8 @@ do_nanosleep (PyObject *self UNUSED, PyObject *args UNUSED)
 
   if (!PyArg_ParseTuple (args, "II:nanosleep", &sec, &nsec))
     return NULL;
-  Py_BEGIN_ALLOW_THREADS
-  r = nbdkit_nanosleep (sec, nsec);
-  Py_END_ALLOW_THREADS
-  return PyBool_FromLong (r == 0);
+  Py_BEGIN_ALLOW_THREADS r = nbdkit_nanosleep (sec, nsec);
+  Py_END_ALLOW_THREADS return PyBool_FromLong (r == 0);
 }
 #endif
 
@@ -319,7 +317,10 @@ static struct PyModuleDef module_def = {
   .m_methods = methods,
 };
 
-#define CONSTANT(name) { #name, NBDKIT_##name }
+#define CONSTANT(name)   \
+  {                      \
+#name, NBDKIT_##name \
+  }
 
 static const struct {
   const char *name;

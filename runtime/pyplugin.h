@@ -50,19 +50,19 @@ struct pyp_site {
 
 /* What the generated plugin tells the runtime about its script. */
 struct pyp_script {
-  const char *name;              /* file name only, e.g. "disk.py" */
-  const char *sha256;            /* of the script's bytes, hex */
-  const unsigned char *code;     /* marshal format 2 of the code object */
+  const char *name;          /* file name only, e.g. "disk.py" */
+  const char *sha256;        /* of the script's bytes, hex */
+  const unsigned char *code; /* marshal format 2 of the code object */
   size_t code_len;
-  const char *source;            /* for source lines in tracebacks */
+  const char *source; /* for source lines in tracebacks */
   size_t source_len;
-  unsigned long magic;           /* importlib MAGIC_NUMBER of the compiler */
-  const char *python_version;    /* "3.11": the Python that compiled it */
-  int api_version;               /* 1 or 2 */
-  const char *dialect;           /* "api1", "seed" or "released" */
+  unsigned long magic;        /* importlib MAGIC_NUMBER of the compiler */
+  const char *python_version; /* "3.11": the Python that compiled it */
+  int api_version;            /* 1 or 2 */
+  const char *dialect;        /* "api1", "seed" or "released" */
   const char *generator_version;
   const struct pyp_callable *callables; /* ends with { NULL, NULL } */
-  const struct pyp_site *site;   /* NULL: site runs at start-up */
+  const struct pyp_site *site;          /* NULL: site runs at start-up */
 };
 
 /* interp.c: interpreter lifecycle. */
@@ -97,9 +97,9 @@ extern PyThreadState *pyp_enter (void);
 extern void pyp_leave (PyThreadState **entered);
 
 /* Hold the GIL for the rest of the enclosing block. */
-#define PYP_GIL                                                         \
-  __attribute__ ((cleanup (pyp_leave))) PyThreadState *pyp_entered_     \
-    = pyp_enter ()
+#define PYP_GIL                                                       \
+  __attribute__ ((cleanup (pyp_leave))) PyThreadState *pyp_entered_ = \
+    pyp_enter ()
 
 /* errors.c: exceptions to nbdkit errors, and the errno for the client. */
 extern void pyp_set_errno (int err);

@@ -90,9 +90,7 @@ nbdkit_add_extent (struct nbdkit_extents *extents, uint64_t offset,
     nbdkit_error ("fake nbdkit_add_extent: refused");
     return -1;
   }
-  fake.extents[fake.n_extents++] = (struct fake_extent) {
-    offset, length, type
-  };
+  fake.extents[fake.n_extents++] = (struct fake_extent){ offset, length, type };
   return 0;
 }
 
@@ -159,7 +157,7 @@ nbdkit_parse_size (const char *str)
   if (shift && n > (INT64_MAX >> shift))
     goto bad;
   return (int64_t) n << shift;
- bad:
+bad:
   nbdkit_error ("could not parse size string (%s)", str);
   return -1;
 }

@@ -26,21 +26,21 @@ struct fake_extent {
 
 struct fake_export {
   char *name;
-  char *description;           /* NULL when none was given */
+  char *description; /* NULL when none was given */
 };
 
 /* Everything the fakes saw since fake_reset. */
 struct fake_state {
   int error_calls;
-  char last_error[FAKE_MSG];   /* formatted nbdkit_error message */
+  char last_error[FAKE_MSG]; /* formatted nbdkit_error message */
   int set_error_calls;
   int last_set_error;
   int debug_calls;
   char last_debug[FAKE_MSG];
   int shutdown_calls;
   int intern_calls;
-  const char *last_interned;   /* pointer nbdkit_strdup_intern returned */
-  char last_parse_arg[256];    /* argument of parse_size / parse_bool */
+  const char *last_interned; /* pointer nbdkit_strdup_intern returned */
+  char last_parse_arg[256];  /* argument of parse_size / parse_bool */
 
   size_t n_extents;
   struct fake_extent extents[FAKE_MAX];
@@ -50,11 +50,11 @@ struct fake_state {
   int add_export_calls;
 
   /* Behaviour the test chooses. */
-  bool fail_add;               /* nbdkit_add_extent/add_export fail */
-  bool fail_intern;            /* nbdkit_strdup_intern fails */
-  const char *export_name;     /* what nbdkit_export_name returns */
+  bool fail_add;           /* nbdkit_add_extent/add_export fail */
+  bool fail_intern;        /* nbdkit_strdup_intern fails */
+  const char *export_name; /* what nbdkit_export_name returns */
   int is_tls;
-  int64_t peer_id;             /* peer_pid, peer_uid and peer_gid */
+  int64_t peer_id; /* peer_pid, peer_uid and peer_gid */
   int nanosleep_result;
 };
 
@@ -93,21 +93,21 @@ extern bool error_has (const char *needle);
  * once, naming the script and the callback, the client gets err, and
  * no Python exception is left pending for the next call.
  */
-#define CHECK_REPORTED(callback, err)                                   \
-  do {                                                                  \
-    CU_ASSERT_EQUAL (fake.error_calls, 1);                              \
-    CU_ASSERT (error_has (SCRIPT_NAME ": " callback ": error: "));      \
-    CU_ASSERT_EQUAL (fake.set_error_calls, 1);                          \
-    CU_ASSERT_EQUAL (fake.last_set_error, (err));                       \
-    CU_ASSERT_PTR_NULL (PyErr_Occurred ());                             \
+#define CHECK_REPORTED(callback, err)                              \
+  do {                                                             \
+    CU_ASSERT_EQUAL (fake.error_calls, 1);                         \
+    CU_ASSERT (error_has (SCRIPT_NAME ": " callback ": error: ")); \
+    CU_ASSERT_EQUAL (fake.set_error_calls, 1);                     \
+    CU_ASSERT_EQUAL (fake.last_set_error, (err));                  \
+    CU_ASSERT_PTR_NULL (PyErr_Occurred ());                        \
   } while (0)
 
 /* Nothing was reported and nothing is pending. */
-#define CHECK_QUIET()                                                   \
-  do {                                                                  \
-    CU_ASSERT_EQUAL (fake.error_calls, 0);                              \
-    CU_ASSERT_EQUAL (fake.set_error_calls, 0);                          \
-    CU_ASSERT_PTR_NULL (PyErr_Occurred ());                             \
+#define CHECK_QUIET()                          \
+  do {                                         \
+    CU_ASSERT_EQUAL (fake.error_calls, 0);     \
+    CU_ASSERT_EQUAL (fake.set_error_calls, 0); \
+    CU_ASSERT_PTR_NULL (PyErr_Occurred ());    \
   } while (0)
 
 /* Evaluate expr, then forget what evaluating it recorded, so that the

@@ -53,7 +53,7 @@ handle_ok (void)
   void *h;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (obj);
-  Py_INCREF (obj);              /* ours, to look at it afterwards */
+  Py_INCREF (obj); /* ours, to look at it afterwards */
   refs = Py_REFCNT (obj);
   h = pyp_result_handle (obj, "open");
   CU_ASSERT_PTR_EQUAL (h, obj);
@@ -87,17 +87,20 @@ static void
 bool_truthiness (void)
 {
   /* Python truthiness, where nbdkit python wants `is True`. */
-  static const struct { const char *expr; int want; } cases[] = {
-    { "True", 1 }, { "False", 0 }, { "1", 1 }, { "0", 0 }, { "2", 1 },
-    { "'yes'", 1 }, { "''", 0 }, { "[0]", 1 }, { "[]", 0 }, { "None", 0 },
+  static const struct {
+    const char *expr;
+    int want;
+  } cases[] = {
+    { "True", 1 },  { "False", 0 }, { "1", 1 },   { "0", 0 },  { "2", 1 },
+    { "'yes'", 1 }, { "''", 0 },    { "[0]", 1 }, { "[]", 0 }, { "None", 0 },
   };
   size_t i;
 
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int got = pyp_result_bool (eval (cases[i].expr), "can_write");
     if (got != cases[i].want)
-      fprintf (stderr, "\n  can_write returning %s gave %d\n",
-               cases[i].expr, got);
+      fprintf (stderr, "\n  can_write returning %s gave %d\n", cases[i].expr,
+               got);
     CU_ASSERT_EQUAL (got, cases[i].want);
   }
   CHECK_QUIET ();
@@ -115,7 +118,8 @@ static void
 bool_exception (void)
 {
   CU_ASSERT_EQUAL (pyp_result_bool (eval_quietly ("fail_with(errno.EPERM)"),
-                                    "can_zero"), -1);
+                                    "can_zero"),
+                   -1);
   CHECK_REPORTED ("can_zero", EPERM);
 }
 
@@ -186,9 +190,10 @@ cache_values (void)
   CU_ASSERT_EQUAL (pyp_result_cache (eval ("nbdkit.CACHE_NONE"), "can_cache"),
                    NBDKIT_CACHE_NONE);
   CU_ASSERT_EQUAL (pyp_result_cache (eval ("nbdkit.CACHE_EMULATE"),
-                                     "can_cache"), NBDKIT_CACHE_EMULATE);
-  CU_ASSERT_EQUAL (pyp_result_cache (eval ("nbdkit.CACHE_NATIVE"),
-                                     "can_cache"), NBDKIT_CACHE_NATIVE);
+                                     "can_cache"),
+                   NBDKIT_CACHE_EMULATE);
+  CU_ASSERT_EQUAL (pyp_result_cache (eval ("nbdkit.CACHE_NATIVE"), "can_cache"),
+                   NBDKIT_CACHE_NATIVE);
   CHECK_QUIET ();
 }
 
@@ -202,28 +207,28 @@ cache_bad (void)
   CU_ASSERT_EQUAL (pyp_result_cache (eval ("None"), "can_cache"), -1);
   CHECK_REPORTED ("can_cache", EIO);
   fake_reset ();
-  CU_ASSERT_EQUAL (pyp_result_cache (eval_quietly ("fail()"), "can_cache"),
-                   -1);
+  CU_ASSERT_EQUAL (pyp_result_cache (eval_quietly ("fail()"), "can_cache"), -1);
   CHECK_REPORTED ("can_cache", EIO);
 }
 
 static void
 thread_model_values (void)
 {
-  CU_ASSERT_EQUAL (pyp_result_thread_model (
-                     eval ("nbdkit.THREAD_MODEL_SERIALIZE_CONNECTIONS"),
-                     "thread_model"),
+  CU_ASSERT_EQUAL (pyp_result_thread_model (eval ("nbdkit.THREAD_MODEL_"
+                                                  "SERIALIZE_CONNECTIONS"),
+                                            "thread_model"),
                    NBDKIT_THREAD_MODEL_SERIALIZE_CONNECTIONS);
-  CU_ASSERT_EQUAL (pyp_result_thread_model (
-                     eval ("nbdkit.THREAD_MODEL_SERIALIZE_ALL_REQUESTS"),
-                     "thread_model"),
+  CU_ASSERT_EQUAL (pyp_result_thread_model (eval ("nbdkit.THREAD_MODEL_"
+                                                  "SERIALIZE_ALL_REQUESTS"),
+                                            "thread_model"),
                    NBDKIT_THREAD_MODEL_SERIALIZE_ALL_REQUESTS);
-  CU_ASSERT_EQUAL (pyp_result_thread_model (
-                     eval ("nbdkit.THREAD_MODEL_SERIALIZE_REQUESTS"),
-                     "thread_model"),
+  CU_ASSERT_EQUAL (pyp_result_thread_model (eval ("nbdkit.THREAD_MODEL_"
+                                                  "SERIALIZE_REQUESTS"),
+                                            "thread_model"),
                    NBDKIT_THREAD_MODEL_SERIALIZE_REQUESTS);
-  CU_ASSERT_EQUAL (pyp_result_thread_model (
-                     eval ("nbdkit.THREAD_MODEL_PARALLEL"), "thread_model"),
+  CU_ASSERT_EQUAL (pyp_result_thread_model (eval (
+                                              "nbdkit.THREAD_MODEL_PARALLEL"),
+                                            "thread_model"),
                    NBDKIT_THREAD_MODEL_PARALLEL);
   CHECK_QUIET ();
 }
@@ -236,11 +241,13 @@ thread_model_bad (void)
   CU_ASSERT (error_has ("nbdkit.THREAD_MODEL_*"));
   fake_reset ();
   CU_ASSERT_EQUAL (pyp_result_thread_model (eval ("'parallel'"),
-                                            "thread_model"), -1);
+                                            "thread_model"),
+                   -1);
   CHECK_REPORTED ("thread_model", EIO);
   fake_reset ();
   CU_ASSERT_EQUAL (pyp_result_thread_model (eval_quietly ("fail()"),
-                                            "thread_model"), -1);
+                                            "thread_model"),
+                   -1);
   CHECK_REPORTED ("thread_model", EIO);
 }
 
@@ -250,10 +257,9 @@ static void
 size_values (void)
 {
   CU_ASSERT_EQUAL (pyp_result_size (eval ("0"), "get_size"), 0);
-  CU_ASSERT_EQUAL (pyp_result_size (eval ("1 << 40"), "get_size"),
-                   INT64_C (1) << 40);
-  CU_ASSERT_EQUAL (pyp_result_size (eval ("2**63 - 1"), "get_size"),
-                   INT64_MAX);
+  CU_ASSERT_EQUAL (pyp_result_size (eval ("1 << 40"), "get_size"), INT64_C (1)
+                                                                     << 40);
+  CU_ASSERT_EQUAL (pyp_result_size (eval ("2**63 - 1"), "get_size"), INT64_MAX);
   CHECK_QUIET ();
 }
 
@@ -300,7 +306,8 @@ static void
 size_exception (void)
 {
   CU_ASSERT_EQUAL (pyp_result_size (eval_quietly ("fail_with(errno.EBADF)"),
-                                    "get_size"), -1);
+                                    "get_size"),
+                   -1);
   CHECK_REPORTED ("get_size", EBADF);
 }
 
@@ -310,7 +317,9 @@ static void
 buffer_exact (void)
 {
   static const char *const exprs[] = {
-    "b'abcd'", "bytearray(b'abcd')", "memoryview(b'abcd')",
+    "b'abcd'",
+    "bytearray(b'abcd')",
+    "memoryview(b'abcd')",
     "__import__('array').array('B', b'abcd')",
   };
   size_t i;
@@ -378,11 +387,13 @@ buffer_exception (void)
   char buf[4];
 
   CU_ASSERT_EQUAL (pyp_result_buffer (eval_quietly ("fail_with(errno.EIO)"),
-                                      "pread", buf, 4), -1);
+                                      "pread", buf, 4),
+                   -1);
   CHECK_REPORTED ("pread", EIO);
   fake_reset ();
   CU_ASSERT_EQUAL (pyp_result_buffer (eval_quietly ("fail_with(errno.EROFS)"),
-                                      "pread", buf, 4), -1);
+                                      "pread", buf, 4),
+                   -1);
   CHECK_REPORTED ("pread", EROFS);
 }
 
@@ -391,8 +402,7 @@ buffer_exception (void)
 static void
 string_interned (void)
 {
-  const char *s = pyp_result_string (eval ("'ex' + 'port1'"),
-                                     "default_export");
+  const char *s = pyp_result_string (eval ("'ex' + 'port1'"), "default_export");
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (s);
   CU_ASSERT_STRING_EQUAL (s, "export1");
@@ -418,8 +428,8 @@ string_utf8 (void)
 static void
 string_wrong_type (void)
 {
-  CU_ASSERT_PTR_NULL (pyp_result_string (eval ("b'bytes'"),
-                                         "export_description"));
+  CU_ASSERT_PTR_NULL (
+    pyp_result_string (eval ("b'bytes'"), "export_description"));
   CHECK_REPORTED ("export_description", EIO);
   CU_ASSERT (error_has ("export_description must return a str, not bytes"));
   CU_ASSERT_EQUAL (fake.intern_calls, 0);
@@ -463,8 +473,8 @@ string_intern_fails (void)
 static void
 string_exception (void)
 {
-  CU_ASSERT_PTR_NULL (pyp_result_string (eval_quietly ("fail()"),
-                                         "default_export"));
+  CU_ASSERT_PTR_NULL (
+    pyp_result_string (eval_quietly ("fail()"), "default_export"));
   CHECK_REPORTED ("default_export", EIO);
 }
 
@@ -474,7 +484,8 @@ static void
 exports_names (void)
 {
   CU_ASSERT_EQUAL (pyp_result_exports (eval ("['a', 'b\\u00e9']"),
-                                       "list_exports", NULL), 0);
+                                       "list_exports", NULL),
+                   0);
   CU_ASSERT_EQUAL_FATAL (fake.n_exports, 2);
   CU_ASSERT_STRING_EQUAL (fake.exports[0].name, "a");
   CU_ASSERT_PTR_NULL (fake.exports[0].description);
@@ -486,9 +497,10 @@ exports_names (void)
 static void
 exports_tuples (void)
 {
-  CU_ASSERT_EQUAL (pyp_result_exports (
-                     eval ("iter([('a', 'first'), ('b', None), 'c'])"),
-                     "list_exports", NULL), 0);
+  CU_ASSERT_EQUAL (pyp_result_exports (eval ("iter([('a', 'first'), ('b', "
+                                             "None), 'c'])"),
+                                       "list_exports", NULL),
+                   0);
   CU_ASSERT_EQUAL_FATAL (fake.n_exports, 3);
   CU_ASSERT_STRING_EQUAL (fake.exports[0].name, "a");
   CU_ASSERT_STRING_EQUAL (fake.exports[0].description, "first");
@@ -503,7 +515,8 @@ static void
 exports_generator_and_empty (void)
 {
   CU_ASSERT_EQUAL (pyp_result_exports (eval ("(n for n in ('x', 'y'))"),
-                                       "list_exports", NULL), 0);
+                                       "list_exports", NULL),
+                   0);
   CU_ASSERT_EQUAL (fake.n_exports, 2);
   fake_reset ();
   CU_ASSERT_EQUAL (pyp_result_exports (eval ("[]"), "list_exports", NULL), 0);
@@ -514,7 +527,10 @@ exports_generator_and_empty (void)
 static void
 exports_bad_items (void)
 {
-  static const struct { const char *expr; const char *msg; } cases[] = {
+  static const struct {
+    const char *expr;
+    const char *msg;
+  } cases[] = {
     { "['ok', 42]", "an export name must be a str, not int" },
     { "[('a', 5)]", "an export description must be a str, not int" },
     { "[('a', 'b', 'c')]", "an export name must be a str, not tuple" },
@@ -525,8 +541,9 @@ exports_bad_items (void)
 
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     fake_reset ();
-    CU_ASSERT_EQUAL (pyp_result_exports (eval (cases[i].expr),
-                                         "list_exports", NULL), -1);
+    CU_ASSERT_EQUAL (pyp_result_exports (eval (cases[i].expr), "list_exports",
+                                         NULL),
+                     -1);
     CHECK_REPORTED ("list_exports", EIO);
     CU_ASSERT (error_has (cases[i].msg));
   }
@@ -535,8 +552,7 @@ exports_bad_items (void)
 static void
 exports_not_iterable (void)
 {
-  CU_ASSERT_EQUAL (pyp_result_exports (eval ("42"), "list_exports", NULL),
-                   -1);
+  CU_ASSERT_EQUAL (pyp_result_exports (eval ("42"), "list_exports", NULL), -1);
   CHECK_REPORTED ("list_exports", EIO);
   CU_ASSERT (error_has ("not iterable"));
   CU_ASSERT_EQUAL (fake.add_export_calls, 0);
@@ -547,7 +563,8 @@ exports_nbdkit_refuses (void)
 {
   fake.fail_add = true;
   CU_ASSERT_EQUAL (pyp_result_exports (eval ("['a', 'b']"), "list_exports",
-                                       NULL), -1);
+                                       NULL),
+                   -1);
   /* nbdkit reported what is wrong; the runtime stops, adds nothing
    * more, and says which item of which script it was.
    */
@@ -561,8 +578,9 @@ exports_nbdkit_refuses (void)
 static void
 exports_exception (void)
 {
-  CU_ASSERT_EQUAL (pyp_result_exports (eval_quietly ("fail()"),
-                                       "list_exports", NULL), -1);
+  CU_ASSERT_EQUAL (pyp_result_exports (eval_quietly ("fail()"), "list_exports",
+                                       NULL),
+                   -1);
   CHECK_REPORTED ("list_exports", EIO);
 }
 
@@ -571,12 +589,13 @@ exports_exception (void)
 static void
 extents_tuples (void)
 {
-  CU_ASSERT_EQUAL (pyp_result_extents (
-                     eval ("[(0, 4096, 0),"
-                           " (4096, 8192, nbdkit.EXTENT_HOLE"
-                           " | nbdkit.EXTENT_ZERO),"
-                           " (2**63, 2**64 - 1, nbdkit.EXTENT_ZERO)]"),
-                     "extents", NULL), 0);
+  CU_ASSERT_EQUAL (pyp_result_extents (eval ("[(0, 4096, 0),"
+                                             " (4096, 8192, nbdkit.EXTENT_HOLE"
+                                             " | nbdkit.EXTENT_ZERO),"
+                                             " (2**63, 2**64 - 1, "
+                                             "nbdkit.EXTENT_ZERO)]"),
+                                       "extents", NULL),
+                   0);
   CU_ASSERT_EQUAL_FATAL (fake.n_extents, 3);
   CU_ASSERT_EQUAL (fake.extents[0].offset, 0);
   CU_ASSERT_EQUAL (fake.extents[0].length, 4096);
@@ -594,9 +613,10 @@ extents_tuples (void)
 static void
 extents_generator (void)
 {
-  CU_ASSERT_EQUAL (pyp_result_extents (
-                     eval ("((i * 512, 512, i % 4) for i in range(5))"),
-                     "extents", NULL), 0);
+  CU_ASSERT_EQUAL (pyp_result_extents (eval ("((i * 512, 512, i % 4) for i in "
+                                             "range(5))"),
+                                       "extents", NULL),
+                   0);
   CU_ASSERT_EQUAL_FATAL (fake.n_extents, 5);
   CU_ASSERT_EQUAL (fake.extents[4].offset, 2048);
   CU_ASSERT_EQUAL (fake.extents[3].type, 3);
@@ -606,7 +626,9 @@ extents_generator (void)
 static void
 extents_bad_tuples (void)
 {
-  static const struct { const char *expr; const char *msg;
+  static const struct {
+    const char *expr;
+    const char *msg;
   } cases[] = {
     { "[(0, 512)]", "an extent must be a tuple (offset, length, type)" },
     { "[(0, 512, 0, 0)]", "an extent must be a tuple (offset, length, type)" },
@@ -620,8 +642,8 @@ extents_bad_tuples (void)
 
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     fake_reset ();
-    CU_ASSERT_EQUAL (pyp_result_extents (eval (cases[i].expr), "extents",
-                                         NULL), -1);
+    CU_ASSERT_EQUAL (pyp_result_extents (eval (cases[i].expr), "extents", NULL),
+                     -1);
     CHECK_REPORTED ("extents", EIO);
     CU_ASSERT (error_has (cases[i].msg));
     CU_ASSERT_EQUAL (fake.n_extents, 0);
@@ -633,15 +655,14 @@ static void
 extents_out_of_range (void)
 {
   static const char *const exprs[] = {
-    "[(-1, 512, 0)]", "[(0, -512, 0)]", "[(0, 512, -1)]",
+    "[(-1, 512, 0)]",    "[(0, -512, 0)]",  "[(0, 512, -1)]",
     "[(2**64, 512, 0)]", "[(0, 2**64, 0)]", "[(0, 512, 2**32)]",
   };
   size_t i;
 
   for (i = 0; i < sizeof exprs / sizeof exprs[0]; i++) {
     fake_reset ();
-    CU_ASSERT_EQUAL (pyp_result_extents (eval (exprs[i]), "extents", NULL),
-                     -1);
+    CU_ASSERT_EQUAL (pyp_result_extents (eval (exprs[i]), "extents", NULL), -1);
     if (fake.n_extents)
       fprintf (stderr, "\n  extents %s was added as (%llu, %llu, %u)\n",
                exprs[i], (unsigned long long) fake.extents[0].offset,
@@ -656,12 +677,14 @@ static void
 extents_out_of_range_message (void)
 {
   CU_ASSERT_EQUAL (pyp_result_extents (eval ("[(0, 512, 2**32)]"), "extents",
-                                       NULL), -1);
+                                       NULL),
+                   -1);
   CHECK_REPORTED ("extents", EIO);
   CU_ASSERT (error_has ("type must be from 0 to 4294967295, not 4294967296"));
   fake_reset ();
   CU_ASSERT_EQUAL (pyp_result_extents (eval ("[(-4096, 512, 0)]"), "extents",
-                                       NULL), -1);
+                                       NULL),
+                   -1);
   CHECK_REPORTED ("extents", EIO);
   CU_ASSERT (error_has ("offset must be from 0 to 18446744073709551615, "
                         "not -4096"));
@@ -671,10 +694,11 @@ extents_out_of_range_message (void)
 static void
 extents_index_objects (void)
 {
-  CU_ASSERT_EQUAL (pyp_result_extents (
-                     eval ("[(Index(0), Index(512), Index(1)),"
-                           " (512, 512, True)]"),
-                     "extents", NULL), 0);
+  CU_ASSERT_EQUAL (pyp_result_extents (eval (
+                                         "[(Index(0), Index(512), Index(1)),"
+                                         " (512, 512, True)]"),
+                                       "extents", NULL),
+                   0);
   CU_ASSERT_EQUAL_FATAL (fake.n_extents, 2);
   CU_ASSERT_EQUAL (fake.extents[0].length, 512);
   CU_ASSERT_EQUAL (fake.extents[0].type, 1);
@@ -693,8 +717,9 @@ extents_not_iterable (void)
 static void
 extents_iterator_raises (void)
 {
-  CU_ASSERT_EQUAL (pyp_result_extents (eval ("extents_then_fail()"),
-                                       "extents", NULL), -1);
+  CU_ASSERT_EQUAL (pyp_result_extents (eval ("extents_then_fail()"), "extents",
+                                       NULL),
+                   -1);
   CHECK_REPORTED ("extents", EIO);
   CU_ASSERT (error_has ("KeyError: 'lost extent'"));
   CU_ASSERT (error_has ("raise KeyError('lost extent')"));
@@ -706,7 +731,8 @@ extents_nbdkit_refuses (void)
 {
   fake.fail_add = true;
   CU_ASSERT_EQUAL (pyp_result_extents (eval ("[(0, 1, 0), (1, 1, 0)]"),
-                                       "extents", NULL), -1);
+                                       "extents", NULL),
+                   -1);
   CU_ASSERT_EQUAL (fake.add_extent_calls, 1);
   CU_ASSERT_EQUAL (fake.error_calls, 2);
   CU_ASSERT (error_has (SCRIPT_NAME ": extents: error: nbdkit refused item 1 "
@@ -718,7 +744,8 @@ static void
 extents_exception (void)
 {
   CU_ASSERT_EQUAL (pyp_result_extents (eval_quietly ("fail_with(errno.ENOMEM)"),
-                                       "extents", NULL), -1);
+                                       "extents", NULL),
+                   -1);
   CHECK_REPORTED ("extents", ENOMEM);
 }
 
@@ -741,7 +768,10 @@ block_size_ok (void)
 static void
 block_size_bad (void)
 {
-  static const struct { const char *expr; const char *msg; } cases[] = {
+  static const struct {
+    const char *expr;
+    const char *msg;
+  } cases[] = {
     { "[512, 4096, 65536]", "must return a tuple" },
     { "(512, 4096)", "must return a tuple" },
     { "None", "must return a tuple" },
@@ -757,12 +787,12 @@ block_size_bad (void)
     uint32_t min = 7, pref = 7, max = 7;
 
     fake_reset ();
-    CU_ASSERT_EQUAL (pyp_result_block_size (eval (cases[i].expr),
-                                            "block_size", &min, &pref, &max),
+    CU_ASSERT_EQUAL (pyp_result_block_size (eval (cases[i].expr), "block_size",
+                                            &min, &pref, &max),
                      -1);
     if (min != 7 || pref != 7 || max != 7)
-      fprintf (stderr, "\n  block_size %s gave (%u, %u, %u)\n",
-               cases[i].expr, min, pref, max);
+      fprintf (stderr, "\n  block_size %s gave (%u, %u, %u)\n", cases[i].expr,
+               min, pref, max);
     CU_ASSERT (min == 7 && pref == 7 && max == 7);
     CHECK_REPORTED ("block_size", EIO);
     CU_ASSERT (error_has (cases[i].msg));
@@ -788,8 +818,8 @@ block_size_exception (void)
 {
   uint32_t min, pref, max;
 
-  CU_ASSERT_EQUAL (pyp_result_block_size (eval_quietly ("fail()"),
-                                          "block_size", &min, &pref, &max),
+  CU_ASSERT_EQUAL (pyp_result_block_size (eval_quietly ("fail()"), "block_size",
+                                          &min, &pref, &max),
                    -1);
   CHECK_REPORTED ("block_size", EIO);
 }
@@ -806,8 +836,10 @@ zero_ok (void)
 static void
 zero_eopnotsupp_falls_back (void)
 {
-  CU_ASSERT_EQUAL (pyp_result_zero (eval_quietly ("fail_with(errno.EOPNOTSUPP)"),
-                                    "zero"), -1);
+  CU_ASSERT_EQUAL (pyp_result_zero (eval_quietly (
+                                      "fail_with(errno.EOPNOTSUPP)"),
+                                    "zero"),
+                   -1);
   /* Not an error worth logging: nbdkit falls back to pwrite. */
   CU_ASSERT_EQUAL (fake.error_calls, 0);
   CU_ASSERT_EQUAL (fake.set_error_calls, 1);
@@ -819,7 +851,8 @@ static void
 zero_enotsup_falls_back (void)
 {
   CU_ASSERT_EQUAL (pyp_result_zero (eval_quietly ("fail_with(errno.ENOTSUP)"),
-                                    "zero"), -1);
+                                    "zero"),
+                   -1);
   CU_ASSERT_EQUAL (fake.error_calls, 0);
   CU_ASSERT_EQUAL (fake.last_set_error, ENOTSUP);
   CU_ASSERT_PTR_NULL (PyErr_Occurred ());
@@ -829,7 +862,8 @@ static void
 zero_other_errors (void)
 {
   CU_ASSERT_EQUAL (pyp_result_zero (eval_quietly ("fail_with(errno.ENOSPC)"),
-                                    "zero"), -1);
+                                    "zero"),
+                   -1);
   CHECK_REPORTED ("zero", ENOSPC);
   fake_reset ();
   pyp_set_errno (0);
@@ -841,9 +875,10 @@ static void
 zero_set_error_then_success (void)
 {
   /* set_error without raising: the call succeeded. */
-  CU_ASSERT_EQUAL (pyp_result_zero (
-                     eval_quietly ("nbdkit.set_error(errno.EOPNOTSUPP)"),
-                     "zero"), 0);
+  CU_ASSERT_EQUAL (pyp_result_zero (eval_quietly (
+                                      "nbdkit.set_error(errno.EOPNOTSUPP)"),
+                                    "zero"),
+                   0);
   CHECK_QUIET ();
 }
 
@@ -911,7 +946,7 @@ view_release_makes_kept_view_unusable (void)
   set_global ("v", view);
   CU_ASSERT_PTR_EQUAL (eval_owned ("keep(v) == 8"), Py_True);
   set_global ("v", Py_None);
-  pyp_view_release (view);      /* the end of the callback */
+  pyp_view_release (view); /* the end of the callback */
 
   r = eval ("kept[0]");
   CU_ASSERT_PTR_NULL (r);

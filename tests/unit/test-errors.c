@@ -31,7 +31,7 @@ report_names_the_callback (void)
   pyp_report ("export_description");
   CHECK_REPORTED ("export_description", EIO);
   CU_ASSERT (error_has (SCRIPT_NAME ": export_description: error: "
-                        "RuntimeError: raised from C"));
+                                    "RuntimeError: raised from C"));
 }
 
 static void

@@ -77,8 +77,8 @@ const struct pyp_script test_script = {
   .callables = no_callables,
 };
 
-static PyObject *globals;       /* the test script's namespace */
-static PyObject *module;        /* nbdkit */
+static PyObject *globals; /* the test script's namespace */
+static PyObject *module;  /* nbdkit */
 
 PyObject *
 eval (const char *expr)
@@ -129,8 +129,10 @@ error_has (const char *needle)
 {
   if (strstr (fake.last_error, needle))
     return true;
-  fprintf (stderr, "\n  expected in the error message: %s\n"
-           "  the error message: %s\n", needle, fake.last_error);
+  fprintf (stderr,
+           "\n  expected in the error message: %s\n"
+           "  the error message: %s\n",
+           needle, fake.last_error);
   return false;
 }
 
@@ -156,9 +158,9 @@ teardown_test (void)
 CU_pSuite
 add_suite (const char *name)
 {
-  CU_pSuite suite = CU_add_suite_with_setup_and_teardown (name, NULL, NULL,
-                                                          setup_test,
-                                                          teardown_test);
+  CU_pSuite suite =
+    CU_add_suite_with_setup_and_teardown (name, NULL, NULL, setup_test,
+                                          teardown_test);
   if (suite == NULL) {
     fprintf (stderr, "test-runtime: CU_add_suite: %s\n", CU_get_error_msg ());
     exit (EXIT_FAILURE);
@@ -199,8 +201,8 @@ start_python (void)
   globals = PyDict_New ();
   code = Py_CompileString (script_source, SCRIPT_NAME, Py_file_input);
   if (globals == NULL || code == NULL
-      || PyDict_SetItemString (globals, "__builtins__",
-                               PyEval_GetBuiltins ()) == -1)
+      || PyDict_SetItemString (globals, "__builtins__", PyEval_GetBuiltins ())
+           == -1)
     goto fail;
   r = PyEval_EvalCode (code, globals, globals);
   Py_DECREF (code);
@@ -212,7 +214,7 @@ start_python (void)
     goto fail;
   return;
 
- fail:
+fail:
   fprintf (stderr, "test-runtime: cannot run the test script:\n");
   PyErr_Print ();
   exit (EXIT_FAILURE);

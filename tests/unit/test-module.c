@@ -27,8 +27,8 @@ check_raises (const char *expr, PyObject *exc, const char *msg)
   text = str ? PyUnicode_AsUTF8 (str) : NULL;
   CU_ASSERT (text != NULL && strstr (text, msg) != NULL);
   if (text == NULL || strstr (text, msg) == NULL)
-    fprintf (stderr, "\n  %s raised %s, expected %s\n", expr,
-             text ? text : "?", msg);
+    fprintf (stderr, "\n  %s raised %s, expected %s\n", expr, text ? text : "?",
+             msg);
   Py_XDECREF (str);
   Py_XDECREF (type);
   Py_XDECREF (value);
@@ -68,12 +68,18 @@ check_str (const char *expr, const char *want)
   Py_DECREF (r);
 }
 
-#define CONSTANT(name) { #name, NBDKIT_##name }
+#define CONSTANT(name)   \
+  {                      \
+#name, NBDKIT_##name \
+  }
 
 static void
 module_constants (void)
 {
-  static const struct { const char *name; long value; } constants[] = {
+  static const struct {
+    const char *name;
+    long value;
+  } constants[] = {
     CONSTANT (THREAD_MODEL_SERIALIZE_CONNECTIONS),
     CONSTANT (THREAD_MODEL_SERIALIZE_ALL_REQUESTS),
     CONSTANT (THREAD_MODEL_SERIALIZE_REQUESTS),
@@ -94,8 +100,7 @@ module_constants (void)
   size_t i;
 
   for (i = 0; i < sizeof constants / sizeof constants[0]; i++) {
-    PyObject *v = PyObject_GetAttrString (nbdkit_module (),
-                                          constants[i].name);
+    PyObject *v = PyObject_GetAttrString (nbdkit_module (), constants[i].name);
 
     if (v == NULL) {
       fprintf (stderr, "\n  nbdkit.%s is missing\n", constants[i].name);
@@ -119,9 +124,9 @@ static void
 module_functions (void)
 {
   static const char *const names[] = {
-    "debug", "export_name", "set_error", "parse_size", "shutdown",
-    "parse_bool", "is_tls", "peer_pid", "peer_uid", "peer_gid",
-    "stdio_safe", "absolute_path", "realpath", "read_password", "nanosleep",
+    "debug",      "export_name",   "set_error", "parse_size",    "shutdown",
+    "parse_bool", "is_tls",        "peer_pid",  "peer_uid",      "peer_gid",
+    "stdio_safe", "absolute_path", "realpath",  "read_password", "nanosleep",
   };
   size_t i;
 
@@ -141,8 +146,7 @@ module_functions (void)
 static void
 module_debug (void)
 {
-  CU_ASSERT_PTR_EQUAL (eval_owned ("nbdkit.debug('hello 100%s %n')"),
-                       Py_None);
+  CU_ASSERT_PTR_EQUAL (eval_owned ("nbdkit.debug('hello 100%s %n')"), Py_None);
   CU_ASSERT_EQUAL (fake.debug_calls, 1);
   /* Passed as data, never as a format. */
   CU_ASSERT_STRING_EQUAL (fake.last_debug, "hello 100%s %n");
@@ -158,8 +162,7 @@ module_set_error (void)
   CU_ASSERT_EQUAL (pyp_last_errno (), EROFS);
   CU_ASSERT_EQUAL (fake.set_error_calls, 1);
   CU_ASSERT_EQUAL (fake.last_set_error, EROFS);
-  CU_ASSERT_PTR_EQUAL (eval_owned ("nbdkit.set_error(errno.ENOSPC)"),
-                       Py_None);
+  CU_ASSERT_PTR_EQUAL (eval_owned ("nbdkit.set_error(errno.ENOSPC)"), Py_None);
   CU_ASSERT_EQUAL (pyp_last_errno (), ENOSPC);
   check_raises ("nbdkit.set_error('EIO')", PyExc_TypeError, "");
   CU_ASSERT_EQUAL (pyp_last_errno (), ENOSPC);

@@ -58,7 +58,7 @@ worker (void *arg)
   /* A first call: creates the thread state. */
   s->first = pyp_enter ();
   s->current_inside = _PyThreadState_UncheckedGet ();
-  s->nested = pyp_enter ();     /* already holding: NULL */
+  s->nested = pyp_enter (); /* already holding: NULL */
   pyp_leave (&s->nested);
   r = eval ("sum(range(10))");
   s->result = r ? PyLong_AsLong (r) : -1;
@@ -108,7 +108,7 @@ threads_state_per_thread (void)
   CU_ASSERT_EQUAL (a.report_errno, EIO);
   CU_ASSERT_EQUAL (pyp_last_errno (), EROFS);
   CU_ASSERT (error_has (SCRIPT_NAME ": pread: error: "
-                        "RuntimeError: from a worker"));
+                                    "RuntimeError: from a worker"));
 
   /* The threads ended, and their thread states were freed with them. */
   CU_ASSERT_EQUAL (count_tstates (), before);
@@ -173,11 +173,8 @@ racer (void *arg)
     else if (r->ts != pyp_entered_)
       r->changed_ts++;
     /* Let the other thread run between setting and checking. */
-    Py_BEGIN_ALLOW_THREADS
-    sched_yield ();
-    Py_END_ALLOW_THREADS
-    if (pyp_last_errno () != r->err)
-      r->wrong++;
+    Py_BEGIN_ALLOW_THREADS sched_yield ();
+    Py_END_ALLOW_THREADS if (pyp_last_errno () != r->err) r->wrong++;
   }
   return NULL;
 }
