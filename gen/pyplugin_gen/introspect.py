@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 
+from . import nbdkit_header
 from .callbacks import BY_NAME
 from .diagnostics import Diagnostics, note
 from .script import Definition, Script, Signature
@@ -52,10 +53,11 @@ CONSTANTS = {
     "EXTENT_ZERO": 1 << 1,
 }
 
-# The stand-in for the plugin's built-in nbdkit module: the same names
-# (every helper the runtime may have; which it has depends on the
-# installed nbdkit), doing what they can without a server (there is no client connection
-# while the script is loaded, so nothing here needs one).
+# The stand-in for the plugin's built-in nbdkit module: every helper the
+# runtime may have, doing what it can without a server (there is no
+# client connection while the script is loaded, so nothing here needs
+# one).  The child keeps those the plugin will have with the installed
+# nbdkit (nbdkit_header.python_helpers), as module.c does.
 STAND_IN = r'''
 import os as _os
 import re as _re
@@ -141,6 +143,11 @@ if sys.path and sys.path[0] in ("", os.getcwd()):
 
 nbdkit = types.ModuleType("nbdkit")
 exec(request["stand_in"], nbdkit.__dict__)
+if request["helpers"] is not None:
+    for name, value in list(vars(nbdkit).items()):
+        if callable(value) and not name.startswith("_") and \
+                name not in request["helpers"]:
+            delattr(nbdkit, name)
 for k, v in request["constants"].items():
     setattr(nbdkit, k, v)
 sys.modules["nbdkit"] = nbdkit
@@ -230,8 +237,12 @@ def timeout() -> float:
 
 def run_child(script: Script) -> tuple[dict | None, str, str | None]:
     """(report, the child's stderr, a failure message or None)."""
+    try:
+        helpers = nbdkit_header.python_helpers(nbdkit_header.load())
+    except nbdkit_header.RecordError:
+        helpers = None  # check_against_header reports it
     request = {"names": list(BY_NAME), "stand_in": STAND_IN,
-               "constants": CONSTANTS}
+               "constants": CONSTANTS, "helpers": helpers}
     command = [sys.executable, "-c", _CHILD, script.path, script.filename,
                json.dumps(request)]
     env = dict(os.environ)

@@ -154,6 +154,52 @@ class OtherHeaders(unittest.TestCase):
         self.assertEqual(checker.calls,
                          count_calls(MODULE_C, runtime_flags()) + 1)
 
+    def import_sees(self, record_path):
+        """The helpers a script sees under pyplugin-gen --import, which
+        runs it with a stand-in nbdkit module, with the record."""
+        probe = os.path.join(self.dir, "probe.py")
+        seen = os.path.join(self.dir, "seen")
+        with open(probe, "w") as f:
+            f.write(textwrap.dedent("""\
+                import os
+
+                import nbdkit
+
+                API_VERSION = 2
+                with open(os.environ["PROBE_SEEN"], "w") as f:
+                    f.write(",".join(sorted(
+                        n for n, v in vars(nbdkit).items()
+                        if callable(v) and not n.startswith("_"))))
+
+                def open(readonly):
+                    return 1
+
+                def get_size(h):
+                    return 0
+
+                def pread(h, buf, offset, flags):
+                    pass
+                """))
+        p = run_generator(["--check", "--import", probe], record=record_path,
+                          env={"PROBE_SEEN": seen})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(seen) as f:
+            return f.read().split(",")
+
+    def test_import_stand_in_follows_the_record(self):
+        # The stand-in offers what the plugin will offer: no disconnect
+        # where the header lacks it, and disconnect where it has it.
+        for transform in (Transform().remove_function("nbdkit_peer_pid"),
+                          Transform().add_function(
+                              "NBDKIT_EXTERN_DECL (void, nbdkit_disconnect, "
+                              "(int force));", after="nbdkit_shutdown")):
+            with self.subTest(edits=[e[3] for e in transform.edits]):
+                include = transform.apply(self.dir)
+                path = make_record(include, self.dir)
+                self.assertEqual(
+                    self.import_sees(path),
+                    nbdkit_header.python_helpers(nbdkit_header.load(path)))
+
     def test_unknown_function_is_not_wrapped(self):
         # A function module.c does not know is not in the module, and
         # python_helpers (what the tests demand) does list it: the
