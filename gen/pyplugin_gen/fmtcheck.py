@@ -4,11 +4,14 @@
 
 Parses each file with libclang and checks every call of
 PyObject_CallFunction, PyObject_CallMethod, Py_BuildValue,
-PyArg_ParseTuple (and PyArg_ParseTupleAndKeywords, PyArg_Parse) whose
-format is a string literal: the number of variadic arguments is what
-the format consumes, and each argument's type, after typedefs, is what
-its format unit reads.  The C compiler checks none of this: the
-arguments go through `...`.  A mismatch is reported as
+PyArg_ParseTuple (and PyArg_ParseTupleAndKeywords, PyArg_Parse),
+PyErr_Format and PyUnicode_FromFormat whose format is a string literal:
+the number of variadic arguments is what the format consumes, and each
+argument's type, after typedefs, is what its format unit reads.  The C
+compiler checks none of this: the arguments go through `...`, and
+Python.h gives PyErr_Format no printf format attribute (its units are
+not printf's: %R, %S, %U, %V and %A take objects).  A mismatch is
+reported as
 
     FILE:LINE:COL: error: format "OiL": unit 'i' reads 'int', but
     argument 4 is 'uint32_t' (aka 'unsigned int'): a signed unit for an
@@ -41,7 +44,9 @@ from .libclang import CursorKind, TypeKind
 
 @dataclass(frozen=True)
 class Api:
-    kind: str  # "build" (Py_BuildValue units) or "parse" (PyArg_Parse*)
+    # "build" (Py_BuildValue units), "parse" (PyArg_Parse*) or "printf"
+    # (PyUnicode_FromFormat's %-conversions)
+    kind: str
     fmt: int  # index of the format argument
     first: int  # index of the first variadic argument
 
@@ -53,9 +58,13 @@ _APIS = {
     "PyArg_ParseTuple": Api("parse", 1, 2),
     "PyArg_ParseTupleAndKeywords": Api("parse", 2, 4),
     "PyArg_Parse": Api("parse", 1, 2),
+    "PyErr_Format": Api("printf", 1, 2),
+    "PyUnicode_FromFormat": Api("printf", 0, 1),
 }
-# With PY_SSIZE_T_CLEAN, Python before 3.13 renames them by macro.
-APIS = {**_APIS, **{f"_{n}_SizeT": a for n, a in _APIS.items()}}
+# With PY_SSIZE_T_CLEAN, Python before 3.13 renames the ones with '#'
+# units by macro.
+APIS = {**_APIS, **{f"_{n}_SizeT": a for n, a in _APIS.items()
+                    if a.kind != "printf"}}
 
 
 def api_name(callee: str) -> str:
@@ -206,6 +215,7 @@ CHAR = _scalar(TypeKind.CHAR_S, TypeKind.CHAR_U)
 FLOAT = _scalar(TypeKind.FLOAT)
 DOUBLE = _scalar(TypeKind.DOUBLE)
 SSIZE = _named("Py_ssize_t")
+SIZE_T = _named("size_t", "unsigned long")
 BUFFER = _named("Py_buffer", "struct bufferinfo")
 COMPLEX = _named("Py_complex")
 CHARP = _pointer_to(_is_char, "const char *")
@@ -216,6 +226,9 @@ WCHARP = _pointer_to(lambda p: bool(typedef_names(p) & {"wchar_t",
                                                          "Py_UNICODE"}),
                      "const wchar_t *")
 OBJECT = _pointer_to(_is_record("struct _object"), "PyObject *")
+OBJECT_OR_NULL = _pointer_to(
+    lambda p: _is_record("struct _object")(p) or
+    p.get_canonical().kind == TypeKind.VOID, "PyObject *", "(NULL)")
 ANY_OBJECT = _pointer_to(_is_record(None), "PyObject *",
                          "a pointer to another object struct")
 TYPE_OBJECT = _pointer_to(_is_record("struct _typeobject"),
@@ -261,8 +274,42 @@ PARSE_UNITS: dict[str, list[Want]] = {
 }
 
 
+# PyUnicode_FromFormat's conversions (Objects/unicodeobject.c,
+# unicode_fromformat_arg), which PyErr_Format uses: after '%', an
+# optional 0, width and .precision, then one of these.  Python 3.11
+# reads %x as an int and knows no %lx; a conversion it does not know
+# makes it copy the rest of the format as it is, leaving the arguments
+# unread.
+PRINTF_UNITS: dict[str, list[Want]] = {
+    "c": [INT], "d": [INT], "i": [INT], "u": [UINT], "x": [INT_OR_UINT],
+    "ld": [LONG], "li": [LONG], "lu": [ULONG],
+    "lld": [LONGLONG], "lli": [LONGLONG], "llu": [ULONGLONG],
+    "zd": [SSIZE], "zi": [SSIZE], "zu": [SIZE_T],
+    "s": [CHARP], "p": [ANY_POINTER],
+    **{u: [OBJECT] for u in "AUSR"},
+    "V": [OBJECT_OR_NULL, CHARP],
+}
+_CONVERSION = re.compile(r"%0?[0-9]*(?:\.[0-9]*)?((?:ll|l|z)?.?)", re.S)
+
+
 class FormatError(Exception):
     pass
+
+
+def parse_printf(fmt: str) -> list[tuple[str, Want]]:
+    """The (conversion, what it reads) of each variadic argument."""
+    out: list[tuple[str, Want]] = []
+    i = fmt.find("%")
+    while i != -1:
+        m = _CONVERSION.match(fmt, i)
+        unit = m.group(1)
+        if unit != "%":
+            if unit not in PRINTF_UNITS:
+                raise FormatError(f"unknown conversion '%{unit}'" if unit
+                                  else "the format ends with '%'")
+            out += [(unit, want) for want in PRINTF_UNITS[unit]]
+        i = fmt.find("%", m.end())
+    return out
 
 
 def parse_format(fmt: str, kind: str) -> list[tuple[str, Want]]:
@@ -460,7 +507,12 @@ class Checker:
         self.calls += 1
         try:
             fmt = format_literal(args[api.fmt])
-            units = parse_format(fmt or "", api.kind)
+            if api.kind != "printf":
+                units = parse_format(fmt or "", api.kind)
+            elif fmt is None:
+                raise FormatError("the format is NULL")
+            else:
+                units = parse_printf(fmt)
         except FormatError as e:
             self.report(args[api.fmt], f"{name}: {e}")
             return

@@ -161,7 +161,8 @@ def run_generator(args: list[str], record: str | None = None,
 # A call of an API fmtcheck checks, or of its _SizeT alias.
 CALL = re.compile(r"\b_?(?:PyObject_CallFunction|PyObject_CallMethod|"
                   r"Py_BuildValue|PyArg_ParseTuple(?:AndKeywords)?|"
-                  r"PyArg_Parse)(?:_SizeT)?\s*\(")
+                  r"PyArg_Parse|PyErr_Format|PyUnicode_FromFormat)"
+                  r"(?:_SizeT)?\s*\(")
 
 
 def count_calls(path: str, flags: list[str] | None = None) -> int:

@@ -317,6 +317,56 @@ class Flags(unittest.TestCase):
                          '  PyObject_CallFunction (fn, FMT, fn, count);',
                          "format \"Oi\": unit 'i'")
 
+    # -- PyErr_Format and PyUnicode_FromFormat: %-conversions
+
+    def test_printf_good(self):
+        self.assertClean(
+            '  Py_ssize_t n = 1; size_t z = 2; const char *name = "x";\n'
+            '  long l = 3; unsigned long ul = 4; int i = 5;\n'
+            '  PyErr_Format (PyExc_ValueError, "%s: %.100s %R %S %U %A %V",'
+            ' name, Py_TYPE (fn)->tp_name, fn, fn, fn, fn, NULL, name);\n'
+            '  PyErr_Format (PyExc_ValueError, "%zd %zi %zu %ld %lu %d %i %u'
+            ' %x %c %p 100%%", n, n, z, l, ul, i, i, count, i, i, fn);\n'
+            '  PyErr_Format (PyExc_ValueError, "%llu %lld %5d %05d", offset,'
+            ' (int64_t) offset, i, i);\n'
+            '  PyUnicode_FromFormat ("%s", name);')
+
+    def test_printf_object_for_s(self):
+        self.assertFlags(
+            '  PyErr_Format (PyExc_TypeError, "%s failed", fn);',
+            "format \"%s failed\": unit 's' reads 'const char *', but "
+            "argument 3 is 'PyObject *'")
+
+    def test_printf_string_for_R(self):
+        self.assertFlags(
+            '  PyUnicode_FromFormat ("not %R", "a string");',
+            "unit 'R' reads 'PyObject *', but argument 2 is")
+
+    def test_printf_int_for_zd(self):
+        self.assertFlags(
+            '  int i = 1;\n  PyErr_Format (PyExc_ValueError, "%zd", i);',
+            "unit 'zd' reads 'Py_ssize_t', but argument 3 is 'int'")
+
+    def test_printf_width_of_integers(self):
+        self.assertFlags(
+            '  PyErr_Format (PyExc_ValueError, "%lu", offset + 0ULL);',
+            "unit 'lu' reads 'unsigned long', but argument 3 is "
+            "'unsigned long long'")
+
+    def test_printf_unknown_conversion(self):
+        # Python 3.11 has no %lx: it would copy the rest of the format.
+        self.assertFlags(
+            '  PyErr_Format (PyExc_ValueError, "%lx", 1ul);',
+            "PyErr_Format: unknown conversion '%lx'")
+
+    def test_printf_count(self):
+        self.assertFlags(
+            '  PyErr_Format (PyExc_ValueError, "%d%%", 1, 2);',
+            "format \"%d%%\" of PyErr_Format takes 1 argument, but 2 are "
+            "passed")
+        self.assertFlags('  PyErr_Format (PyExc_ValueError, NULL);',
+                         "PyErr_Format: the format is NULL")
+
     # -- PyArg_ParseTuple: pointers to the types
 
     def test_parse_good(self):
