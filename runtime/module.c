@@ -317,10 +317,10 @@ static struct PyModuleDef module_def = {
   .m_methods = methods,
 };
 
-#define CONSTANT(name)   \
-  {                      \
-#name, NBDKIT_##name \
-  }
+/* Kept on one line: clang-format would split the braces over four. */
+/* clang-format off */
+#define CONSTANT(name) { #name, NBDKIT_##name }
+/* clang-format on */
 
 static const struct {
   const char *name;

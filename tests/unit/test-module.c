@@ -68,10 +68,10 @@ check_str (const char *expr, const char *want)
   Py_DECREF (r);
 }
 
-#define CONSTANT(name)   \
-  {                      \
-#name, NBDKIT_##name \
-  }
+/* Kept on one line: clang-format would split the braces over four. */
+/* clang-format off */
+#define CONSTANT(name) { #name, NBDKIT_##name }
+/* clang-format on */
 
 static void
 module_constants (void)
