@@ -229,7 +229,15 @@ class ClientKilled(Target, unittest.TestCase):
             self.assertEqual(f.read().split(), ["cleanup"])
 
     def test_killed_while_sending(self):
-        with Server(*self.plugin_args(RAMDISK), "size=32M") as srv:
+        # One worker thread per connection: with several, nbdkit 1.32.5
+        # itself aborts now and then when a client dies with writes in
+        # flight (connections.c:402, raw_send_socket: Assertion `sock >=
+        # 0' failed: a second worker sends after the first closed the
+        # socket on EPIPE).  Reproduced with nbdkit python as well (1 in
+        # 25 runs of this test's six kills); 0 in 40 with --threads 1,
+        # where each kill still ends in the EPIPE or ECONNRESET path.
+        with Server(*self.plugin_args(RAMDISK), "size=32M",
+                    nbdkit_options=["--threads", "1"]) as srv:
             rng = random.Random(5)
             for i in range(6):
                 p = self.start_client(srv, "pwrite")
