@@ -8,7 +8,10 @@ the checks, the docs and the tests all read this table.
 
 The ``PyObject_CallFunction`` format string of each call is derived here
 from the Python parameter names (see ``PY_ARGS``), so it cannot drift from
-the signature it serves.
+the signature it serves.  Every format is parenthesised, so that it always
+builds the argument tuple: with a format of one unit, PyObject_CallFunction
+takes a tuple value as the whole argument list, and a handle that is a
+tuple would reach the callback unpacked.
 """
 
 from __future__ import annotations
@@ -129,8 +132,9 @@ class Callback:
         return tuple(PY_ARGS[p] for p in self.params(dialect))
 
     def format(self, dialect: Dialect) -> str:
-        """The PyObject_CallFunction format string for this dialect."""
-        return "".join(a.unit for a in self.call_args(dialect))
+        """The PyObject_CallFunction format string for this dialect:
+        always a tuple, "(O)" and not "O", whatever the number of units."""
+        return "(" + "".join(a.unit for a in self.call_args(dialect)) + ")"
 
     def call_expression(self, dialect: Dialect) -> str:
         """The C call of the script's function, NAME_fn, in this dialect."""
@@ -319,6 +323,19 @@ BY_NAME: dict[str, Callback] = {cb.name: cb for cb in CALLBACKS}
 REQUIRED: tuple[str, ...] = tuple(cb.name for cb in CALLBACKS if cb.required)
 
 
+def builds_tuple(fmt: str) -> bool:
+    """True if a Py_BuildValue format is one parenthesised group, so that
+    what it builds is always a tuple."""
+    if not fmt.startswith("("):
+        return False
+    depth = 0
+    for i, c in enumerate(fmt):
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth == 0:
+            return i == len(fmt) - 1
+    return False
+
+
 def _validate() -> None:
     """Check the table against itself when it is imported."""
     assert len(BY_NAME) == len(CALLBACKS), "duplicate callback name"
@@ -338,7 +355,8 @@ def _validate() -> None:
                              "offset", "flags"):
                     if word in arg.expr.replace("(", " ").split():
                         assert word in c_names, f"{cb.name}: {word}"
-            assert len(cb.format(dialect)) == len(params), cb.name
+            assert builds_tuple(cb.format(dialect)), cb.name
+            assert len(cb.format(dialect)) - 2 == len(params), cb.name
             if "buf" in params:
                 assert {"buf", "count"} <= c_names, cb.name
             assert set(cb.result_params(dialect)) <= c_names, cb.name

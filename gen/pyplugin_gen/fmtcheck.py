@@ -61,6 +61,12 @@ _APIS = {
     "PyErr_Format": Api("printf", 1, 2),
     "PyUnicode_FromFormat": Api("printf", 0, 1),
 }
+# Calls whose built value is the argument list: with a format of one unit
+# whose value is a tuple, that tuple is taken as the whole argument list.
+CALLS = frozenset({"PyObject_CallFunction", "PyObject_CallMethod"})
+# The build units whose value may be a tuple.
+OBJECT_UNITS = frozenset({"O", "O&", "N", "S"})
+
 # With PY_SSIZE_T_CLEAN, Python before 3.13 renames the ones with '#'
 # units by macro.
 APIS = {**_APIS, **{f"_{n}_SizeT": a for n, a in _APIS.items()
@@ -523,6 +529,11 @@ class Checker:
                         f"format {shown}: '#' reads a Py_ssize_t only "
                         "with PY_SSIZE_T_CLEAN defined before Python.h "
                         "(before Python 3.13, an int otherwise)")
+        if name in CALLS and (fmt or "").strip(" \t,:") in OBJECT_UNITS:
+            self.report(args[api.fmt],
+                        f"format {shown} of {name} is one unit not in "
+                        "parentheses: a tuple argument would become the "
+                        "whole argument list (write \"(...)\")")
         given = args[api.first:]
         if len(given) != len(units):
             where = given[len(units)] if len(given) > len(units) else call

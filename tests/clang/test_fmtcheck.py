@@ -125,6 +125,29 @@ class Clean(unittest.TestCase):
             self.assertIn("unit 'i' reads 'int', but argument", str(f))
             self.assertIn("'uint32_t' (aka 'unsigned int')", str(f))
 
+    def test_an_unparenthesised_table_is_caught(self):
+        # Formats without their parentheses: every call of one object
+        # unit (each callback whose only argument is the handle) is flagged.
+        def bare(cb, dialect):
+            return "".join(a.unit for a in cb.call_args(dialect))
+        with tempfile.TemporaryDirectory(prefix="pyplugin-fmt-") as tmp, \
+                mock.patch.object(callbacks.Callback, "format", bare):
+            script = os.path.join(tmp, "all.py")
+            with open(script, "w") as f:
+                f.write(every_callback(Dialect.RELEASED))
+            out = os.path.join(tmp, "all.c")
+            generate(script, out)
+            checker = check(out)
+        single = [cb.name for cb in CALLBACKS
+                  if bare(cb, Dialect.RELEASED) == "O"]
+        self.assertIn("get_size", single)
+        self.assertIn("open", single)
+        self.assertEqual(len(checker.findings), len(single),
+                         [str(f) for f in checker.findings])
+        for f in checker.findings:
+            self.assertIn('format "O" of PyObject_CallFunction is one unit',
+                          str(f))
+
 
 PRELUDE = """\
 #define PY_SSIZE_T_CLEAN 1
@@ -290,6 +313,24 @@ class Flags(unittest.TestCase):
                          "arguments, but 1 is passed")
         self.assertFlags('  Py_BuildValue ("(O", fn);', "')' is missing")
         self.assertFlags('  Py_BuildValue ("O)", fn);', "unbalanced ')'")
+
+    def test_one_object_unit_unpacks_a_tuple(self):
+        """PyObject_CallFunction (fn, "O", t) with a tuple t calls
+        fn(*t): the call that passed a tuple handle unpacked."""
+        for call in ('PyObject_CallFunction (fn, "O", args)',
+                     'PyObject_CallMethod (fn, "m", "O", args)',
+                     'PyObject_CallFunction (fn, "N", args)',
+                     'PyObject_CallFunction (fn, " S ", args)'):
+            with self.subTest(call):
+                self.assertFlags(f"  {call};", "is one unit not in "
+                                 "parentheses: a tuple argument would become "
+                                 "the whole argument list")
+        self.assertClean('  PyObject_CallFunction (fn, "(O)", args);\n'
+                         '  PyObject_CallMethod (fn, "m", "(O)", args);\n'
+                         '  PyObject_CallFunction (fn, "OO", args, fn);\n'
+                         '  PyObject_CallFunction (fn, "I", count);\n'
+                         '  PyObject_CallFunction (fn, "s", "x");\n'
+                         '  Py_BuildValue ("O", args);')
 
     def test_unknown_unit(self):
         self.assertFlags('  Py_BuildValue ("q", 1);',

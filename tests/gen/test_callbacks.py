@@ -14,7 +14,8 @@ sys.path.insert(0, os.path.join(TOP, "gen"))
 
 from pyplugin_gen import callbacks  # noqa: E402
 from pyplugin_gen.callbacks import (BY_NAME, CALLBACKS, REQUIRED,  # noqa: E402
-                                    Callback, Dialect, Result)
+                                    Callback, Dialect, Result,
+                                    builds_tuple)
 
 NBDKIT_PLUGIN_H = "/usr/include/nbdkit-plugin.h"
 PYPLUGIN_H = os.path.join(TOP, "runtime", "pyplugin.h")
@@ -152,24 +153,24 @@ class TableContents(unittest.TestCase):
 
     def test_format_strings(self):
         expected = {
-            "pread": ("OIK", "OIKI", "OOKI"),
-            "pwrite": ("OOK", "OOKI", "OOKI"),
-            "flush": ("O", "OI", "OI"),
-            "trim": ("OIK", "OIKI", "OIKI"),
-            "zero": ("OIKO", "OIKI", "OIKI"),
-            "cache": ("OIKI",) * 3,
-            "extents": ("OIKI",) * 3,
-            "config": ("ss",) * 3,
-            "open": ("O",) * 3,
-            "preconnect": ("O",) * 3,
-            "list_exports": ("OO",) * 3,
-            "default_export": ("OO",) * 3,
-            "get_size": ("O",) * 3,
-            "can_write": ("O",) * 3,
-            "block_size": ("O",) * 3,
-            "close": ("O",) * 3,
-            "config_complete": ("",) * 3,
-            "thread_model": ("",) * 3,
+            "pread": ("(OIK)", "(OIKI)", "(OOKI)"),
+            "pwrite": ("(OOK)", "(OOKI)", "(OOKI)"),
+            "flush": ("(O)", "(OI)", "(OI)"),
+            "trim": ("(OIK)", "(OIKI)", "(OIKI)"),
+            "zero": ("(OIKO)", "(OIKI)", "(OIKI)"),
+            "cache": ("(OIKI)",) * 3,
+            "extents": ("(OIKI)",) * 3,
+            "config": ("(ss)",) * 3,
+            "open": ("(O)",) * 3,
+            "preconnect": ("(O)",) * 3,
+            "list_exports": ("(OO)",) * 3,
+            "default_export": ("(OO)",) * 3,
+            "get_size": ("(O)",) * 3,
+            "can_write": ("(O)",) * 3,
+            "block_size": ("(O)",) * 3,
+            "close": ("(O)",) * 3,
+            "config_complete": ("()",) * 3,
+            "thread_model": ("()",) * 3,
         }
         for name, formats in expected.items():
             got = tuple(BY_NAME[name].format(d) for d in (API1, SEED, RELEASED))
@@ -178,8 +179,20 @@ class TableContents(unittest.TestCase):
     def test_format_length_matches_parameters(self):
         for cb in CALLBACKS:
             for d in Dialect:
-                self.assertEqual(len(cb.format(d)), len(cb.params(d)),
+                self.assertEqual(len(cb.format(d)) - 2, len(cb.params(d)),
                                  (cb.name, d))
+
+    def test_formats_always_build_a_tuple(self):
+        """One unit unparenthesised would let PyObject_CallFunction take
+        a tuple handle as the whole argument list."""
+        for cb in CALLBACKS:
+            for d in Dialect:
+                fmt = cb.format(d)
+                self.assertTrue(builds_tuple(fmt), (cb.name, d, fmt))
+        for fmt in ("O", "OO", "", "(O)(O)", "(O", "O()"):
+            self.assertFalse(builds_tuple(fmt), fmt)
+        for fmt in ("()", "(O)", "(OIK)", "(O(ii))"):
+            self.assertTrue(builds_tuple(fmt), fmt)
 
     def test_unsigned_units(self):
         """uint32_t is passed as I (unsigned int), uint64_t as K

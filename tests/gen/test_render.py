@@ -223,7 +223,7 @@ def plugin_fields(c_source):
 
 def call_formats(c_source):
     """{callback: format string} of the PyObject_CallFunction calls."""
-    return dict(re.findall(r'PyObject_CallFunction \((\w+)_fn, "(\w*)"',
+    return dict(re.findall(r'PyObject_CallFunction \((\w+)_fn, "([\w()]*)"',
                            c_source))
 
 
@@ -259,11 +259,11 @@ class Rendering(TempDirTest):
                 for name, fmt in formats.items():
                     self.assertEqual(fmt, BY_NAME[name].format(dialect), name)
         c = self.render(definitions(Dialect.RELEASED))
-        self.assertIn('PyObject_CallFunction (pread_fn, "OOKI", h, view, '
+        self.assertIn('PyObject_CallFunction (pread_fn, "(OOKI)", h, view, '
                       'offset, flags);', c)
         c = self.render(definitions(Dialect.API1))
         flat = " ".join(c.split())  # long calls are wrapped
-        self.assertIn('PyObject_CallFunction (zero_fn, "OIKO", h, count, '
+        self.assertIn('PyObject_CallFunction (zero_fn, "(OIKO)", h, count, '
                       'offset, pyp_bool (flags & NBDKIT_FLAG_MAY_TRIM));', flat)
         self.assertIn("(void) flags; /* not passed in this dialect */", c)
 
