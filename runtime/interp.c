@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <marshal.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -338,21 +339,32 @@ pyp_unload (void)
   main_tstate = NULL;
 }
 
+/* The callbacks nbdkit may call after a failed load (those before
+ * config_complete) fail silently: the load reported the one error.
+ */
 int
 pyp_check_loaded (void)
 {
   if (loaded)
     return 0;
-  nbdkit_error ("%s: the script could not be loaded (see above)",
-                pyp_script->name);
+  nbdkit_debug ("%s: refused: the script did not load", pyp_script->name);
   return -1;
 }
 
+/* --dump-plugin: the plugin's fields, or, if the script did not load,
+ * the exit status nbdkit gives a plugin whose configuration fails (it has
+ * no way for dump_plugin to fail).
+ */
 void
 pyp_dump_plugin (void)
 {
   const struct pyp_script *s = pyp_script;
   const struct pyp_callable *c;
+
+  if (pyp_check_loaded () == -1) {
+    fflush (stdout);
+    exit (EXIT_FAILURE);
+  }
 
   printf ("python_version=%s\n", PY_VERSION);
   printf ("python_pep_384_abi_version=%d\n", PYTHON_ABI_VERSION);

@@ -123,6 +123,10 @@ class Callback:
     # The wrapper is registered even when the script omits the callback,
     # because the runtime has work to do there (see the template).
     always: bool = False
+    # nbdkit may call it although the script failed to load (it comes
+    # before config_complete, or --dump-plugin calls it): the call fails
+    # without running anything of the script, and nbdkit exits.
+    gated: bool = False
     summary: str = ""
 
     def params(self, dialect: Dialect) -> tuple[str, ...]:
@@ -230,13 +234,13 @@ CALLBACKS: tuple[Callback, ...] = (
              summary="adds lines to nbdkit --dump-plugin"),
     Callback("config", "int", _p("const char *key", "const char *value"),
              _all(("key", "value")), _same(Result.NONE),
-             default="nbdkit rejects any key=value parameter",
+             default="nbdkit rejects any key=value parameter", gated=True,
              summary="receives each key=value parameter"),
     Callback("config_complete", "int", (), NO_ARGS, _same(Result.NONE),
-             always=True, default="nothing to check",
+             always=True, default="nothing to check", gated=True,
              summary="runs after the last parameter"),
     Callback("thread_model", "int", (), NO_ARGS, _same(Result.THREAD_MODEL),
-             default="serialize_all_requests",
+             default="serialize_all_requests", gated=True,
              summary="narrows the thread model"),
     Callback("get_ready", "int", (), NO_ARGS, _same(Result.NONE),
              always=True, default="nothing to do",
@@ -361,6 +365,7 @@ def _validate() -> None:
                 assert {"buf", "count"} <= c_names, cb.name
             assert set(cb.result_params(dialect)) <= c_names, cb.name
         assert not (cb.required and cb.always), cb.name
+        assert not cb.gated or cb.c_return == "int", cb.name
 
 
 _validate()
