@@ -1,7 +1,7 @@
 # Example Python plugin, in the "seed" dialect of API version 2.
 #
 # This is the example.py that came with the patch giving nbdkit's
-# Python plugin API version 2 (see SPEC.md and the seed patch): the
+# Python plugin API version 2 (the "seed" dialect): the
 # script opts in to version 2 by *defining a function* api_version()
 # that returns 2, and pread() returns a buffer rather than filling one.
 #

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 
 class Dialect(enum.Enum):
-    """How a script talks to nbdkit; see SPEC's dialect table."""
+    """How a script talks to nbdkit (README.md, "The three dialects")."""
 
     API1 = "api1"
     SEED = "seed"

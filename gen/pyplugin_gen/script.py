@@ -26,7 +26,7 @@ from .diagnostics import Diagnostics, note, source_lines
 METADATA = ("longname", "description", "version", "config_help",
             "magic_config_key")
 
-# The two ways to declare the API version (SPEC's dialect table).
+# The two ways to declare the API version (README: the three dialects).
 API_FORMS = ("API_VERSION", "api_version")
 
 # What nbdkit accepts as a key in key=value (man 3 nbdkit-plugin, .config):

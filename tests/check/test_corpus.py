@@ -99,7 +99,7 @@ class Clean(unittest.TestCase):
                 self.assertClean(path)
 
     def test_corpus_size(self):
-        # One script per case of the issue, and then some: a corpus that
+        # One script per kind of mistake, and then some: a corpus that
         # shrinks by accident should not pass quietly.
         self.assertGreaterEqual(len(scripts(CORPUS)), 60)
 

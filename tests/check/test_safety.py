@@ -1,7 +1,7 @@
 """Safety: no script name, path or metadata string breaks or injects into
 the generated C.
 
-For each kind of character the issue names (quotes, backslashes,
+For each kind of character that could break C (quotes, backslashes,
 newlines, comment ends, printf's %, non-ASCII, trigraphs), a script whose
 directory, file name, metadata and docstring carry such a string is
 built with -Wall -Wextra -Werror (and -trigraphs, so that a stray ??=

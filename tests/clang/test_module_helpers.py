@@ -90,8 +90,8 @@ class InstalledHeader(unittest.TestCase):
                                 "runtime/module.c nor listed in "
                                 "nbdkit_header.NOT_FOR_PYTHON")
 
-    def test_spec_helpers(self):
-        # SPEC names these; nbdkit has had them for years.
+    def test_documented_helpers(self):
+        # The README promises these; nbdkit has had them for years.
         for name in ("debug", "export_name", "set_error", "parse_size",
                      "shutdown", "parse_bool", "is_tls", "peer_pid",
                      "peer_uid", "peer_gid"):

@@ -1,5 +1,5 @@
 """Defaults of absent callbacks must behave as nbdkit python does on
-the same script (SPEC): a matrix of minimal scripts, every dialect
+the same script: a matrix of minimal scripts, every dialect
 times several sets of defined callbacks, each served by the generated
 plugin and by the peer and put through the same requests (see
 test_examples.exercise).  Also: where nbdkit python is plainly wrong

@@ -56,7 +56,7 @@ def errtype(v):
 
 class NbdkitModuleChecks(TargetMixin):
     SCRIPT = script("nbdkit_module.py")
-    FULL = True         # the module has every helper SPEC lists
+    FULL = True         # the module has every helper the README lists
 
     def test_load_time(self):
         with self.target_server("a=1", "b=two words", verbose=True) as srv:

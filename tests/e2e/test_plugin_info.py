@@ -33,7 +33,7 @@ EXAMPLES = {
 }
 
 # Callbacks whose has_* line must be absent when the script lacks them
-# (SPEC: only the callbacks the script defines are set).
+# (only the callbacks the script defines are set).
 DATA_CALLBACKS = ("pwrite", "flush", "trim", "zero", "cache", "extents",
                   "can_write", "can_flush", "can_trim", "can_zero",
                   "can_fast_zero", "can_fua", "can_cache", "can_extents",

@@ -1,5 +1,5 @@
 """The callback table (gen/pyplugin_gen/callbacks.py): complete, self
-consistent, and in agreement with nbdkit's header, SPEC's dialect table
+consistent, and in agreement with nbdkit's header, the README's dialect table
 and the runtime's conversion functions."""
 
 import ctypes
@@ -22,8 +22,8 @@ PYPLUGIN_H = os.path.join(TOP, "runtime", "pyplugin.h")
 
 API1, SEED, RELEASED = Dialect.API1, Dialect.SEED, Dialect.RELEASED
 
-# SPEC's list of callbacks, in SPEC's order.
-SPEC_CALLBACKS = """
+# The callbacks the README lists, in its order.
+DOC_CALLBACKS = """
 dump_plugin config config_complete thread_model get_ready after_fork
 cleanup list_exports default_export preconnect open close
 export_description get_size block_size is_rotational can_multi_conn
@@ -31,11 +31,11 @@ can_write can_flush can_trim can_zero can_fast_zero can_fua can_cache
 can_extents pread pwrite flush trim zero cache extents
 """.split()
 
-# The Python signatures of `man 3 nbdkit-python-plugin` and SPEC's
+# The Python signatures of `man 3 nbdkit-python-plugin` and the README's
 # dialect table: name -> (API 1, seed, released).
 H = ("h",)
 _COF = ("h", "count", "offset", "flags")
-SPEC_SIGNATURES = {
+DOC_SIGNATURES = {
     "dump_plugin": ((),) * 3,
     "config": (("key", "value"),) * 3,
     "config_complete": ((),) * 3,
@@ -51,7 +51,7 @@ SPEC_SIGNATURES = {
     "export_description": (H,) * 3,
     "get_size": (H,) * 3,
     "block_size": (H,) * 3,
-    **{name: (H,) * 3 for name in SPEC_CALLBACKS if name.startswith(("can_", "is_"))},
+    **{name: (H,) * 3 for name in DOC_CALLBACKS if name.startswith(("can_", "is_"))},
     "pread": (("h", "count", "offset"), _COF, ("h", "buf", "offset", "flags")),
     "pwrite": (("h", "buf", "offset"), ("h", "buf", "offset", "flags"),
                ("h", "buf", "offset", "flags")),
@@ -105,12 +105,12 @@ def header_callbacks(path=NBDKIT_PLUGIN_H, api_version=2):
 
 class TableContents(unittest.TestCase):
 
-    def test_every_spec_callback_exactly_once(self):
+    def test_every_documented_callback_exactly_once(self):
         names = [cb.name for cb in CALLBACKS]
-        for name in SPEC_CALLBACKS:
+        for name in DOC_CALLBACKS:
             self.assertEqual(names.count(name), 1, name)
-        self.assertEqual(sorted(names), sorted(SPEC_CALLBACKS))
-        self.assertEqual(len(BY_NAME), len(SPEC_CALLBACKS))
+        self.assertEqual(sorted(names), sorted(DOC_CALLBACKS))
+        self.assertEqual(len(BY_NAME), len(DOC_CALLBACKS))
 
     def test_by_name(self):
         for cb in CALLBACKS:
@@ -136,12 +136,12 @@ class TableContents(unittest.TestCase):
                                   "get_ready", "after_fork", "close"})
 
     def test_python_signatures(self):
-        for name, (api1, seed, released) in SPEC_SIGNATURES.items():
+        for name, (api1, seed, released) in DOC_SIGNATURES.items():
             cb = BY_NAME[name]
             self.assertEqual(cb.params(API1), api1, name)
             self.assertEqual(cb.params(SEED), seed, name)
             self.assertEqual(cb.params(RELEASED), released, name)
-        self.assertEqual(set(SPEC_SIGNATURES), set(SPEC_CALLBACKS))
+        self.assertEqual(set(DOC_SIGNATURES), set(DOC_CALLBACKS))
 
     def test_python_signature_text(self):
         self.assertEqual(BY_NAME["pread"].python_signature(API1),

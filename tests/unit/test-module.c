@@ -119,7 +119,9 @@ module_constants (void)
   check_int ("nbdkit.EXTENT_ZERO", 2);
 }
 
-/* What SPEC says the module offers (nbdkit 1.32 has no disconnect). */
+/* What the README says the module offers (nbdkit 1.32 has no
+ * disconnect).
+ */
 static void
 module_functions (void)
 {

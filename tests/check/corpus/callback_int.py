@@ -1,4 +1,4 @@
-# The example: pread = 3.
+# A callback that is not a function: pread = 3.
 API_VERSION = 2
 
 

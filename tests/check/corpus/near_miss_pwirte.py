@@ -1,4 +1,4 @@
-# The example: one transposition away from pwrite.
+# One transposition away from pwrite.
 API_VERSION = 2
 
 

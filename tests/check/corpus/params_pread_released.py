@@ -1,4 +1,4 @@
-# The example: the released dialect's pread fills buf.
+# The released dialect's pread fills buf.
 API_VERSION = 2
 
 

@@ -1,4 +1,4 @@
-# Test script (seed dialect of API 2): pread returns many kinds of object.  SPEC: any
+# Test script (seed dialect of API 2): pread returns many kinds of object: any
 # object with the buffer protocol; shorter than count is an error,
 # longer is cut.  The kind depends on which 64K block is read:
 #   block 0  bytes             block 1  bytearray

@@ -2,7 +2,7 @@
 # returning truthy and falsy values that are not True or False.
 #
 # nbdkit python 1.32 treats a result as true only when it `is True`;
-# SPEC asks the generated plugin to use Python truthiness instead.
+# the generated plugin uses Python truthiness instead.
 
 API_VERSION = 2
 
