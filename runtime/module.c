@@ -3,14 +3,15 @@
  *
  * The module has exactly the helpers the installed nbdkit declares:
  * each is wrapped under the PYP_HAVE_NBDKIT_<NAME> that make writes into
- * nbdkit-functions.h from its record of nbdkit's header (see
+ * nbdkit-record.h from its record of nbdkit's header (see
  * gen/pyplugin_gen/header_record.py); so nbdkit.disconnect exists only
- * where nbdkit_disconnect does.  Functions that make no sense from
- * Python are listed, with the reason, in gen/pyplugin_gen/nbdkit_header.py.
+ * where nbdkit_disconnect does.  Its constants are that record's too. Functions
+ * that make no sense from Python are listed, with the reason, in
+ * gen/pyplugin_gen/nbdkit_header.py.
  */
 
 #include "pyplugin.h"
-#include "nbdkit-functions.h"
+#include "nbdkit-record.h"
 
 #include <stdlib.h>
 
@@ -319,30 +320,13 @@ static struct PyModuleDef module_def = {
 
 /* Kept on one line: clang-format would split the braces over four. */
 /* clang-format off */
-#define CONSTANT(name) { #name, NBDKIT_##name }
+#define CONSTANT(name) { #name, NBDKIT_##name },
 /* clang-format on */
 
 static const struct {
   const char *name;
   int value;
-} constants[] = {
-  CONSTANT (THREAD_MODEL_SERIALIZE_CONNECTIONS),
-  CONSTANT (THREAD_MODEL_SERIALIZE_ALL_REQUESTS),
-  CONSTANT (THREAD_MODEL_SERIALIZE_REQUESTS),
-  CONSTANT (THREAD_MODEL_PARALLEL),
-  CONSTANT (FLAG_MAY_TRIM),
-  CONSTANT (FLAG_FUA),
-  CONSTANT (FLAG_REQ_ONE),
-  CONSTANT (FLAG_FAST_ZERO),
-  CONSTANT (FUA_NONE),
-  CONSTANT (FUA_EMULATE),
-  CONSTANT (FUA_NATIVE),
-  CONSTANT (CACHE_NONE),
-  CONSTANT (CACHE_EMULATE),
-  CONSTANT (CACHE_NATIVE),
-  CONSTANT (EXTENT_HOLE),
-  CONSTANT (EXTENT_ZERO),
-};
+} constants[] = { PYP_NBDKIT_CONSTANTS (CONSTANT) };
 
 PyObject *
 pyp_module_init (void)

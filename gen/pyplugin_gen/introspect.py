@@ -32,27 +32,6 @@ from .script import Definition, Script, Signature
 
 IMPORT_TIMEOUT = 60  # seconds; the PYPLUGIN_GEN_IMPORT_TIMEOUT variable wins
 
-# The values of nbdkit's constants (nbdkit-common.h), as the plugin's
-# built-in module has them (runtime/module.c).  tests/check compares both.
-CONSTANTS = {
-    "THREAD_MODEL_SERIALIZE_CONNECTIONS": 0,
-    "THREAD_MODEL_SERIALIZE_ALL_REQUESTS": 1,
-    "THREAD_MODEL_SERIALIZE_REQUESTS": 2,
-    "THREAD_MODEL_PARALLEL": 3,
-    "FLAG_MAY_TRIM": 1 << 0,
-    "FLAG_FUA": 1 << 1,
-    "FLAG_REQ_ONE": 1 << 2,
-    "FLAG_FAST_ZERO": 1 << 3,
-    "FUA_NONE": 0,
-    "FUA_EMULATE": 1,
-    "FUA_NATIVE": 2,
-    "CACHE_NONE": 0,
-    "CACHE_EMULATE": 1,
-    "CACHE_NATIVE": 2,
-    "EXTENT_HOLE": 1 << 0,
-    "EXTENT_ZERO": 1 << 1,
-}
-
 # The stand-in for the plugin's built-in nbdkit module: every helper the
 # runtime may have, doing what it can without a server (there is no
 # client connection while the script is loaded, so nothing here needs
@@ -148,7 +127,7 @@ if request["helpers"] is not None:
         if callable(value) and not name.startswith("_") and \
                 name not in request["helpers"]:
             delattr(nbdkit, name)
-for k, v in request["constants"].items():
+for k, v in (request["constants"] or {}).items():
     setattr(nbdkit, k, v)
 sys.modules["nbdkit"] = nbdkit
 
@@ -238,11 +217,13 @@ def timeout() -> float:
 def run_child(script: Script) -> tuple[dict | None, str, str | None]:
     """(report, the child's stderr, a failure message or None)."""
     try:
-        helpers = nbdkit_header.python_helpers(nbdkit_header.load())
+        record = nbdkit_header.load()
+        helpers = nbdkit_header.python_helpers(record)
+        constants = record.constants
     except nbdkit_header.RecordError:
-        helpers = None  # check_against_header reports it
+        helpers = constants = None  # check_against_header reports it
     request = {"names": list(BY_NAME), "stand_in": STAND_IN,
-               "constants": CONSTANTS, "helpers": helpers}
+               "constants": constants, "helpers": helpers}
     command = [sys.executable, "-c", _CHILD, script.path, script.filename,
                json.dumps(request)]
     env = dict(os.environ)

@@ -98,6 +98,9 @@ class Record:
     functions: dict[str, CFunction]
     # Header file name -> (path, sha256) when make read it.
     headers: dict[str, tuple[str, str]]
+    # The nbdkit module's constants: FLAG_FUA -> the value of
+    # NBDKIT_FLAG_FUA, in the header's order.
+    constants: dict[str, int]
 
     def stale_headers(self) -> list[str]:
         """Headers that changed (or went) since make read them."""
@@ -157,6 +160,7 @@ def load(path: str | None = None) -> Record:
             functions={f["name"]: _function(f) for f in data["functions"]},
             headers={name: (h["path"], h["sha256"])
                      for name, h in data["headers"].items()},
+            constants={c["name"]: c["value"] for c in data["constants"]},
         )
     except (KeyError, TypeError) as e:
         raise RecordError(path, "the record of nbdkit's header lacks "

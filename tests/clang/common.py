@@ -88,6 +88,13 @@ class Transform:
         return self._add(self._home(after), pattern, repl,
                          f"declaration after {after}")
 
+    def add_define(self, name: str, value: str, after: str) -> "Transform":
+        """#define name value, on the line after the #define of after."""
+        pattern = r"(#define %s\b[^\n]*)" % after
+        return self._add(self._home(after), pattern,
+                         r"\1" + f"\n#define {name} {value}",
+                         f"#define after {after}")
+
     def version(self, version: str) -> "Transform":
         major, minor, micro = version.split(".")
         self._add("nbdkit-version.h",
@@ -139,7 +146,7 @@ def make_record(include: str, directory: str) -> str:
     path = os.path.join(directory, "nbdkit-header.json")
     header_record.write_atomic(path, header_record.dumps(record))
     generated = os.path.join(directory, "generated")
-    header_record.write_atomic(os.path.join(generated, "nbdkit-functions.h"),
+    header_record.write_atomic(os.path.join(generated, "nbdkit-record.h"),
                                header_record.c_header(record))
     return path
 

@@ -97,6 +97,45 @@ class InstalledRecord(unittest.TestCase):
         self.assertIn("nbdkit-plugin.h", self.record.headers)
         self.assertIn("nbdkit-version.h", self.record.headers)
 
+    def test_constants(self):
+        # The values nbdkit-plugin(3) documents, in the header's order.
+        c = self.record.constants
+        self.assertEqual(list(c)[:4], [
+            "THREAD_MODEL_SERIALIZE_CONNECTIONS",
+            "THREAD_MODEL_SERIALIZE_ALL_REQUESTS",
+            "THREAD_MODEL_SERIALIZE_REQUESTS", "THREAD_MODEL_PARALLEL"])
+        self.assertEqual((c["FLAG_MAY_TRIM"], c["FLAG_FUA"], c["FLAG_REQ_ONE"],
+                          c["FLAG_FAST_ZERO"]), (1, 2, 4, 8))
+        self.assertEqual((c["FUA_NATIVE"], c["CACHE_EMULATE"],
+                          c["EXTENT_HOLE"], c["EXTENT_ZERO"]), (2, 1, 1, 2))
+        self.assertTrue(all(n.startswith(header_record.CONSTANT_GROUPS)
+                            for n in c))
+
+    def test_runtime_header_lists_the_constants(self):
+        text = header_record.c_header(self.data)
+        listed = re.findall(r"^  X \((\w+)\) \\$", text, re.M)
+        self.assertEqual(listed, list(self.record.constants))
+
+
+class NewConstant(unittest.TestCase):
+    """A constant a newer nbdkit adds reaches the record, with the value
+    the compiler gives its macro, and so the runtime's list."""
+
+    def test_added_constant(self):
+        with tempfile.TemporaryDirectory(prefix="pyplugin-const-") as tmp:
+            include = Transform().add_define(
+                "NBDKIT_FLAG_NEW_THING", "(1<<4) /* a comment */",
+                after="NBDKIT_FLAG_FAST_ZERO").apply(tmp)
+            record = nbdkit_header.load(make_record(include, tmp))
+            with open(os.path.join(tmp, "generated",
+                                   "nbdkit-record.h")) as f:
+                text = f.read()
+        names = list(record.constants)
+        self.assertEqual(record.constants["FLAG_NEW_THING"], 16)
+        self.assertEqual(names.index("FLAG_NEW_THING"),
+                         names.index("FLAG_FAST_ZERO") + 1)
+        self.assertIn("  X (FLAG_NEW_THING) \\\n", text)
+
 
 class TableAgainstHeader(unittest.TestCase):
     """make check fails if any C signature of the callback table is not

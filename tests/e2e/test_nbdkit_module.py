@@ -13,22 +13,16 @@ import nbd
 # sibling harness importable either way.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import TargetMixin, script
+from harness import TOP, TargetMixin, script
+
+sys.path.insert(0, os.path.join(TOP, "gen"))
+from pyplugin_gen import nbdkit_header  # noqa: E402
 
 SIZE = 64 * 1024
 
-# The values of nbdkit-common.h.
-CONSTANTS = {
-    "FLAG_MAY_TRIM": 1, "FLAG_FUA": 2, "FLAG_REQ_ONE": 4,
-    "FLAG_FAST_ZERO": 8,
-    "FUA_NONE": 0, "FUA_EMULATE": 1, "FUA_NATIVE": 2,
-    "CACHE_NONE": 0, "CACHE_EMULATE": 1, "CACHE_NATIVE": 2,
-    "EXTENT_HOLE": 1, "EXTENT_ZERO": 2,
-    "THREAD_MODEL_SERIALIZE_CONNECTIONS": 0,
-    "THREAD_MODEL_SERIALIZE_ALL_REQUESTS": 1,
-    "THREAD_MODEL_SERIALIZE_REQUESTS": 2,
-    "THREAD_MODEL_PARALLEL": 3,
-}
+# nbdkit's constants, as make recorded them from its header.
+CONSTANTS = nbdkit_header.load(
+    os.path.join(TOP, "data", nbdkit_header.RECORD_FILE)).constants
 
 PARSE_SIZE = {
     "0": 0, "512": 512, "1K": 1024, "1M": 1 << 20, "2G": 2 << 30,

@@ -3,6 +3,7 @@
  */
 
 #include "fake-nbdkit.h"
+#include "nbdkit-record.h"
 
 #include <errno.h>
 #include <string.h>
@@ -70,7 +71,7 @@ check_str (const char *expr, const char *want)
 
 /* Kept on one line: clang-format would split the braces over four. */
 /* clang-format off */
-#define CONSTANT(name) { #name, NBDKIT_##name }
+#define CONSTANT(name) { #name, NBDKIT_##name },
 /* clang-format on */
 
 static void
@@ -79,24 +80,7 @@ module_constants (void)
   static const struct {
     const char *name;
     long value;
-  } constants[] = {
-    CONSTANT (THREAD_MODEL_SERIALIZE_CONNECTIONS),
-    CONSTANT (THREAD_MODEL_SERIALIZE_ALL_REQUESTS),
-    CONSTANT (THREAD_MODEL_SERIALIZE_REQUESTS),
-    CONSTANT (THREAD_MODEL_PARALLEL),
-    CONSTANT (FLAG_MAY_TRIM),
-    CONSTANT (FLAG_FUA),
-    CONSTANT (FLAG_REQ_ONE),
-    CONSTANT (FLAG_FAST_ZERO),
-    CONSTANT (FUA_NONE),
-    CONSTANT (FUA_EMULATE),
-    CONSTANT (FUA_NATIVE),
-    CONSTANT (CACHE_NONE),
-    CONSTANT (CACHE_EMULATE),
-    CONSTANT (CACHE_NATIVE),
-    CONSTANT (EXTENT_HOLE),
-    CONSTANT (EXTENT_ZERO),
-  };
+  } constants[] = { PYP_NBDKIT_CONSTANTS (CONSTANT) };
   size_t i;
 
   for (i = 0; i < sizeof constants / sizeof constants[0]; i++) {

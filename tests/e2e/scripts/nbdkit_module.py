@@ -27,11 +27,8 @@ SIZE = 64 * 1024
 
 load = {"config": [], "parse_size_at_load": SIZE_AT_LOAD}
 
-CONSTANTS = """FLAG_MAY_TRIM FLAG_FUA FLAG_REQ_ONE FLAG_FAST_ZERO
-FUA_NONE FUA_EMULATE FUA_NATIVE CACHE_NONE CACHE_EMULATE CACHE_NATIVE
-EXTENT_HOLE EXTENT_ZERO THREAD_MODEL_SERIALIZE_CONNECTIONS
-THREAD_MODEL_SERIALIZE_ALL_REQUESTS THREAD_MODEL_SERIALIZE_REQUESTS
-THREAD_MODEL_PARALLEL""".split()
+# Every constant the module has (upper-case names).
+CONSTANTS = [n for n in dir(nbdkit) if n.isupper() and n[0] != "_"]
 
 
 def attempt(fn_name, *args):
