@@ -10,7 +10,7 @@ callback name.
 from __future__ import annotations
 
 from .callbacks import BY_NAME, CALLBACKS, REQUIRED, Result
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostics, note
 from .nbdkit_header import check_against_header
 from .script import Definition, Script, Signature
 
@@ -65,11 +65,8 @@ def _callback(script: Script, d: Definition, diags: Diagnostics) -> None:
         error(f"callback '{name}' must be a function, but it is bound to "
               f"{d.what}")
         return
-    if d.kind in ("class", "other"):
-        hint = "" if script.imported else " (--import checks them)"
-        warning(f"callback '{name}' is {d.what}, not a def: fine at run "
-                "time if it is callable, but its parameters were not "
-                f"checked{hint}")
+    if d.kind == "class" or d.signature is None and not d.decorated:
+        _unchecked(script, d, d.what, diags)
         return
     if d.is_async:
         error(f"callback '{name}' is an async def: nbdkit calls it without "
@@ -80,22 +77,37 @@ def _callback(script: Script, d: Definition, diags: Diagnostics) -> None:
               "yield): calling it only creates a generator, so its body "
               "would never run")
         return
-    if d.decorated:
-        warning(f"callback '{name}' is decorated: fine at run time, but "
-                "the decorator may change what it accepts, so its "
-                "parameters were not checked (--import checks them)")
+    if d.signature is None:
+        _unchecked(script, d, d.unseen, diags)
         return
-    if not script.dialect_known or d.signature is None:
+    if not script.dialect_known:
         return
     n = len(cb.params(script.dialect))
     if not d.signature.accepts(n):
-        error(f"{name} takes {expected(script, name)}; it is defined "
-              f"with {describe(d.signature, n)}")
+        how = f"{d.via}, it accepts" if d.via else "it is defined with"
+        notes = []
+        if d.origin is not None:
+            line, col, fn = d.origin
+            notes.append(note(path, line, col, f"'{fn}' is defined here",
+                              len(fn)))
+        diags.error(path, d.line, d.col,
+                    f"{name} takes {expected(script, name)}; {how} "
+                    f"{describe(d.signature, n)}", d.length, notes)
         return
     if d.kind == "lambda":
         warning(f"callback '{name}' is a lambda: fine at run time, and its "
                 "parameters were checked, but tracebacks will call it "
                 "'<lambda>'; prefer def")
+
+
+def _unchecked(script: Script, d: Definition, what: str,
+               diags: Diagnostics) -> None:
+    """What reading cannot see is no mistake: a note, shown only when
+    asked for (-v, -Wunchecked)."""
+    hint = "" if script.imported else " (--import checks them)"
+    diags.unchecked(script.path, d.line, d.col,
+                    f"callback '{d.name}' is {what}: its parameters were "
+                    f"not checked{hint}", d.length)
 
 
 def describe(sig: Signature, n: int) -> str:
@@ -106,6 +118,8 @@ def describe(sig: Signature, n: int) -> str:
         return (f"required keyword-only parameter{s} {names}, which "
                 "nbdkit's positional call cannot give")
     p = sig.positional
+    if p < 0:
+        return f"{-p} bound argument{'s' if p != -1 else ''} too many"
     text = f"{p} parameter{'s' if p != 1 else ''}"
     if sig.required < p:
         text += f" ({sig.required} required)"

@@ -54,9 +54,9 @@ class CheckTest(unittest.TestCase):
             f.write(textwrap.dedent(text))
         return self.path(name)
 
-    def diagnostics(self, text):
+    def diagnostics(self, text, show_unchecked=False):
         """The diagnostics of reading and checking text, as strings."""
-        diags = Diagnostics()
+        diags = Diagnostics(show_unchecked=show_unchecked)
         s = script.read(self.write(text), diags)
         self.assertIsNotNone(s, [str(d) for d in diags.items])
         check(s, diags)
@@ -203,13 +203,15 @@ class ParameterCount(CheckTest):
         self.assertEqual(len(diags), 1)
 
     def test_unknown_signature_accepted(self):
-        # Not an error; a warning says it was not checked (issue 3).
-        diags = self.diagnostics("import functools\n"
-                                 "def open(readonly): pass\n"
-                                 "def get_size(h): pass\n"
-                                 "pread = functools.partial(print)\n")
+        # Not a mistake: silent, and a note when asked for.
+        text = ("import functools\n"
+                "def open(readonly): pass\n"
+                "def get_size(h): pass\n"
+                "pread = functools.partial(print)\n")
+        self.assertClean(text)
+        diags = self.diagnostics(text, show_unchecked=True)
         self.assertEqual(len(diags), 1)
-        self.assertIn(": warning: callback 'pread' is ", diags[0])
+        self.assertIn(":4:1: note: callback 'pread' is ", diags[0])
         self.assertIn("its parameters were not checked", diags[0])
 
     def test_constant(self):
@@ -217,6 +219,171 @@ class ParameterCount(CheckTest):
                          + "pread = None\n",
                          "callback 'pread' must be a function, but it is "
                          "bound to None")
+
+
+REQUIRED_API2 = ("API_VERSION = 2\n"
+                 "def open(readonly): pass\n"
+                 "def get_size(h): pass\n"
+                 "def pread(h, buf, offset, flags): pass\n")
+
+TRANSLATE = """\
+import functools
+def translate(fn):
+    @functools.wraps(fn)
+    def wrapper(h, *args):
+        return fn(h, *args)
+    return wrapper
+"""
+
+
+class SeenThrough(CheckTest):
+    """Decorators, functools.partial and callable instances whose code is
+    in the script are checked through; what cannot be seen is silent, a
+    note only with show_unchecked."""
+
+    def diagnostics(self, text, show_unchecked=False):
+        """As CheckTest's, with paths relative to the test's directory."""
+        return [d.replace(self.dir + os.sep, "")
+                for d in super().diagnostics(text, show_unchecked)]
+
+    def test_atexit_register(self):
+        for imports, deco in (("import atexit\n", "atexit.register"),
+                              ("from atexit import register\n", "register"),
+                              ("import atexit as ae\n", "ae.register")):
+            with self.subTest(deco=deco):
+                self.assertClean(REQUIRED_API2 + imports
+                                 + f"@{deco}\ndef cleanup(): pass\n")
+                self.assertError(
+                    REQUIRED_API2 + imports + f"@{deco}\n"
+                    "def cleanup(h): pass\n",
+                    ":7:5: error: cleanup takes () in API 2 (API_VERSION = "
+                    "2); it is defined with 1 parameter")
+
+    def test_wrapper_with_varargs_accepts_anything(self):
+        self.assertClean(REQUIRED_API2 + TRANSLATE
+                         + "@translate\ndef pwrite(h, buf, offset, flags): "
+                         "pass\n@translate\ndef flush(h, flags): pass\n")
+
+    def test_wraps_imported_by_name(self):
+        self.assertClean(REQUIRED_API2 + TRANSLATE.replace(
+            "import functools", "from functools import wraps").replace(
+            "functools.wraps", "wraps")
+            + "@translate\ndef flush(h, flags): pass\n")
+
+    def test_wrapper_with_wrong_arity(self):
+        diags = self.diagnostics(
+            REQUIRED_API2 + TRANSLATE.replace("(h, *args)", "(h)")
+            + "@translate\ndef flush(h, flags): pass\n")
+        self.assertEqual(diags, [
+            "plugin.py:12:5: error: flush takes (h, flags) in API 2 "
+            "(API_VERSION = 2); decorated with 'translate', it accepts "
+            "1 parameter"])
+
+    def test_wrapper_note_points_at_it(self):
+        d = Diagnostics()
+        s = script.read(self.write(
+            REQUIRED_API2 + TRANSLATE.replace("(h, *args)", "(h)")
+            + "@translate\ndef flush(h, flags): pass\n"), d)
+        check(s, d)
+        self.assertEqual([str(n).replace(self.dir + os.sep, "")
+                          for n in d.items[0].notes],
+                         ["plugin.py:8:9: note: 'wrapper' is defined here"])
+
+    def test_decorator_returning_the_function(self):
+        registry = ("CALLBACKS = []\n"
+                    "def callback(fn):\n"
+                    "    CALLBACKS.append(fn)\n"
+                    "    return fn\n")
+        self.assertClean(REQUIRED_API2 + registry
+                         + "@callback\ndef flush(h, flags): pass\n")
+        self.assertError(REQUIRED_API2 + registry
+                         + "@callback\ndef flush(h): pass\n",
+                         "flush takes (h, flags)", "defined with 1 parameter")
+
+    def test_stacked_decorators(self):
+        self.assertClean(REQUIRED_API2 + TRANSLATE + "import atexit\n"
+                         "@atexit.register\n@translate\n"
+                         "def flush(h, flags): pass\n")
+        self.assertError(REQUIRED_API2 + TRANSLATE + "import atexit\n"
+                         "@translate\n@atexit.register\n"
+                         "def cleanup(): pass\n",
+                         "cleanup takes ()", "decorated with 'translate', "
+                         "it accepts 1 parameter and *args")
+
+    def test_unseen_decorator_is_a_note(self):
+        text = (REQUIRED_API2 + "import functools\n"
+                "@functools.lru_cache(maxsize=None)\n"
+                "def can_write(h): return True\n")
+        self.assertClean(text)
+        self.assertEqual(self.diagnostics(text, show_unchecked=True), [
+            "plugin.py:7:5: note: callback 'can_write' is decorated with "
+            "'functools.lru_cache(maxsize=None)': its parameters were not "
+            "checked (--import checks them)"])
+
+    def test_decorator_whose_result_cannot_be_seen(self):
+        text = (REQUIRED_API2 + "def odd(fn):\n"
+                "    return make(fn)\n"
+                "@odd\ndef flush(h, flags): pass\n")
+        self.assertClean(text)
+        self.assertIn("decorated with 'odd', whose result cannot be seen",
+                      self.diagnostics(text, show_unchecked=True)[0])
+
+    def test_partial(self):
+        lookup = "def lookup(name, h):\n    return True\n"
+        for imports, fn in (("import functools\n", "functools.partial"),
+                            ("from functools import partial\n", "partial")):
+            with self.subTest(fn=fn):
+                self.assertClean(REQUIRED_API2 + imports + lookup
+                                 + f"can_write = {fn}(lookup, 'can_write')\n")
+                self.assertEqual(self.diagnostics(
+                    REQUIRED_API2 + imports + lookup
+                    + f"can_write = {fn}(lookup, 'can', 'write')\n"), [
+                    f"plugin.py:8:1: error: can_write takes (h) in API 2 "
+                    f"(API_VERSION = 2); as {fn}(lookup, 'can', 'write'), "
+                    "with 2 arguments bound, it accepts 0 parameters"])
+
+    def test_partial_of_too_many(self):
+        self.assertError(REQUIRED_API2 + "import functools\n"
+                         "def f(h): pass\n"
+                         "flush = functools.partial(f, 1, 2)\n",
+                         "flush takes (h, flags)",
+                         "it accepts 1 bound argument too many")
+
+    def test_partial_keyword_only(self):
+        text = (REQUIRED_API2 + "from functools import partial\n"
+                "def _trim(h, count, offset, flags, *, hard): pass\n")
+        self.assertClean(text + "trim = partial(_trim, hard=True)\n")
+        self.assertError(text + "trim = partial(_trim)\n",
+                         "required keyword-only parameter hard")
+
+    def test_partial_unseen(self):
+        # A keyword binding a positional parameter, or an imported target.
+        for value in ("functools.partial(f, h=1)",
+                      "functools.partial(os.read)",
+                      "functools.partial(f, *args)"):
+            with self.subTest(value=value):
+                text = (REQUIRED_API2 + "import functools, os\n"
+                        "args = ()\ndef f(h, flags): pass\n"
+                        f"flush = {value}\n")
+                self.assertClean(text)
+                self.assertIn("note: callback 'flush' is ", self.diagnostics(
+                    text, show_unchecked=True)[0])
+
+    def test_instance_with_call(self):
+        cls = ("class Writer:\n"
+               "    def __call__(self, h, buf, offset, flags): pass\n")
+        self.assertClean(REQUIRED_API2 + cls + "pwrite = Writer()\n")
+        self.assertError(REQUIRED_API2 + cls + "flush = Writer()\n",
+                         "flush takes (h, flags)", "as an instance of "
+                         "'Writer', it accepts 4 parameters")
+
+    def test_import_is_a_note(self):
+        text = REQUIRED_API2 + "from mylib import pwrite\n"
+        self.assertClean(text)
+        self.assertEqual(self.diagnostics(text, show_unchecked=True), [
+            "plugin.py:5:1: note: callback 'pwrite' is an import from "
+            "'mylib': its parameters were not checked (--import checks "
+            "them)"])
 
 
 class Command(CheckTest):
