@@ -9,10 +9,14 @@ callback name.
 
 from __future__ import annotations
 
+import ast
+
 from .callbacks import BY_NAME, CALLBACKS, REQUIRED, Result
 from .diagnostics import Diagnostics, note
+from .introspect import CONSTANTS
 from .nbdkit_header import check_against_header
 from .script import Definition, Script, Signature
+from .signatures import own_scope
 
 # Result kinds for which a generator function is a fine callback: nbdkit
 # iterates over the result.
@@ -26,6 +30,7 @@ def check(script: Script, diags: Diagnostics) -> None:
             for d in cands:
                 _callback(script, d, diags)
     _near_misses(script, diags)
+    _offered_but_missing(script, diags)
     # What the installed nbdkit lacks (the record make read from its header).
     check_against_header(script, diags)
 
@@ -108,6 +113,66 @@ def _unchecked(script: Script, d: Definition, what: str,
     diags.unchecked(script.path, d.line, d.col,
                     f"callback '{d.name}' is {what}: its parameters were "
                     f"not checked{hint}", d.length)
+
+
+def _offered_but_missing(script: Script, diags: Diagnostics) -> None:
+    """A can_X that may offer clients an operation the script does not
+    define: nbdkit calls it anyway, and the client gets an error."""
+    for cb in CALLBACKS:
+        gate = cb.gate
+        if gate is None or script.candidates.get(gate.operation):
+            continue
+        missing = BY_NAME[gate.operation].missing
+        assert missing is not None
+        for d in script.candidates.get(cb.name, []):
+            if d.kind == "literal" or d.signature and \
+                    not d.signature.accepts(1):
+                continue  # already an error
+            values = {CONSTANTS[v] for v in gate.values}
+            answers = returns(d)
+            if answers is not None and not any(
+                    a in values if values else a for a in answers):
+                continue
+            what = " or ".join(f"nbdkit.{v}" for v in gate.values) or "true"
+            diags.warning(script.path, d.line, d.col,
+                          f"'{cb.name}' may return {what}, but the script "
+                          f"defines no '{gate.operation}': a client's "
+                          f"{gate.requests} would {missing.client}",
+                          d.length)
+
+
+def returns(d: Definition) -> list[object] | None:
+    """The values a def or lambda can return, when each is a constant
+    (a literal or nbdkit.NAME); None when any cannot be known."""
+    node = d.node
+    if d.kind == "lambda" and isinstance(d.value, ast.Lambda):
+        return _constants(d.value.body)
+    if d.kind != "def" or d.decorated or \
+            not isinstance(node, ast.FunctionDef):
+        return None
+    values: list[object] = []
+    for r in own_scope(node.body):
+        if isinstance(r, ast.Return):
+            found = _constants(r.value) if r.value else [None]
+            if found is None:
+                return None
+            values += found
+    if not node.body or not isinstance(node.body[-1], (ast.Return,
+                                                        ast.Raise)):
+        values.append(None)  # it can run off its end
+    return values
+
+
+def _constants(e: ast.expr) -> list[object] | None:
+    if isinstance(e, ast.Constant):
+        return [e.value]
+    if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and \
+            e.value.id == "nbdkit" and e.attr in CONSTANTS:
+        return [CONSTANTS[e.attr]]
+    if isinstance(e, ast.IfExp):
+        a, b = _constants(e.body), _constants(e.orelse)
+        return a + b if a is not None and b is not None else None
+    return None
 
 
 def describe(sig: Signature, n: int) -> str:

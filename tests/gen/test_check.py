@@ -313,10 +313,10 @@ class SeenThrough(CheckTest):
     def test_unseen_decorator_is_a_note(self):
         text = (REQUIRED_API2 + "import functools\n"
                 "@functools.lru_cache(maxsize=None)\n"
-                "def can_write(h): return True\n")
+                "def can_multi_conn(h): return True\n")
         self.assertClean(text)
         self.assertEqual(self.diagnostics(text, show_unchecked=True), [
-            "plugin.py:7:5: note: callback 'can_write' is decorated with "
+            "plugin.py:7:5: note: callback 'can_multi_conn' is decorated with "
             "'functools.lru_cache(maxsize=None)': its parameters were not "
             "checked (--import checks them)"])
 
@@ -334,11 +334,11 @@ class SeenThrough(CheckTest):
                             ("from functools import partial\n", "partial")):
             with self.subTest(fn=fn):
                 self.assertClean(REQUIRED_API2 + imports + lookup
-                                 + f"can_write = {fn}(lookup, 'can_write')\n")
+                                 + f"can_multi_conn = {fn}(lookup, 'can_multi_conn')\n")
                 self.assertEqual(self.diagnostics(
                     REQUIRED_API2 + imports + lookup
-                    + f"can_write = {fn}(lookup, 'can', 'write')\n"), [
-                    f"plugin.py:8:1: error: can_write takes (h) in API 2 "
+                    + f"can_multi_conn = {fn}(lookup, 'can', 'write')\n"), [
+                    f"plugin.py:8:1: error: can_multi_conn takes (h) in API 2 "
                     f"(API_VERSION = 2); as {fn}(lookup, 'can', 'write'), "
                     "with 2 arguments bound, it accepts 0 parameters"])
 
@@ -384,6 +384,95 @@ class SeenThrough(CheckTest):
             "plugin.py:5:1: note: callback 'pwrite' is an import from "
             "'mylib': its parameters were not checked (--import checks "
             "them)"])
+
+
+class OfferedButMissing(CheckTest):
+    """A can_X that may offer an operation the script lacks is warned
+    about, at the can_X, with what the client will get."""
+
+    def diagnostics(self, text, show_unchecked=False):
+        return [d.replace(self.dir + os.sep, "")
+                for d in super().diagnostics(text, show_unchecked)]
+
+    def test_every_gate_of_the_table(self):
+        for cb in CALLBACKS:
+            if cb.gate is None:
+                continue
+            value = f"nbdkit.{cb.gate.values[0]}" if cb.gate.values \
+                else "True"
+            op = BY_NAME[cb.gate.operation]
+            with self.subTest(can=cb.name):
+                text = (REQUIRED_API2 + "import nbdkit\n"
+                        f"def {cb.name}(h):\n    return {value}\n")
+                diags = self.diagnostics(text)
+                self.assertEqual(len(diags), 1, diags)
+                self.assertTrue(diags[0].startswith(
+                    f"plugin.py:6:5: warning: '{cb.name}' may return "), diags)
+                self.assertIn(f"the script defines no '{op.name}': a "
+                              f"client's {cb.gate.requests} would "
+                              f"{op.missing.client}", diags[0])
+                self.assertClean(text + f"def {op.name}"
+                                 f"({', '.join(op.params(Dialect.RELEASED))})"
+                                 ": pass\n")
+
+    def test_messages(self):
+        self.assertEqual(self.diagnostics(
+            REQUIRED_API2 + "def can_flush(h):\n    return True\n"), [
+            "plugin.py:5:5: warning: 'can_flush' may return true, but the "
+            "script defines no 'flush': a client's flush requests would "
+            "fail with EIO"])
+        self.assertEqual(self.diagnostics(
+            REQUIRED_API2 + "import nbdkit\n"
+            "def can_cache(h): return nbdkit.CACHE_NATIVE\n"), [
+            "plugin.py:6:5: warning: 'can_cache' may return "
+            "nbdkit.CACHE_NATIVE, but the script defines no 'cache': a "
+            "client's cache requests would fail with EIO"])
+
+    def test_answers_that_offer_nothing(self):
+        for body in ("return False", "return 0", "pass",
+                     "return None if h else False",
+                     "if h:\n        return False\n    return 0"):
+            with self.subTest(body=body):
+                self.assertClean(REQUIRED_API2 + "def can_flush(h):\n"
+                                 f"    {body}\n")
+        for can, value in (("can_cache", "nbdkit.CACHE_EMULATE"),
+                           ("can_cache", "nbdkit.CACHE_NONE"),
+                           ("can_fua", "nbdkit.FUA_NATIVE"),
+                           ("can_fua", "nbdkit.FUA_NONE")):
+            with self.subTest(can=can, value=value):
+                self.assertClean(REQUIRED_API2 + "import nbdkit\n"
+                                 f"def {can}(h):\n    return {value}\n")
+
+    def test_answers_that_may_offer(self):
+        for can, body in (("can_flush", "return h.flush_ok"),
+                          ("can_flush", "return 1"),
+                          ("can_flush", "return False if h else True"),
+                          ("can_trim", "if h:\n        return False\n"
+                                       "    return 'yes'"),
+                          ("can_fua", "return True"),
+                          ("can_cache", "return nbdkit.CACHE_NATIVE if h "
+                                        "else nbdkit.CACHE_NONE")):
+            with self.subTest(can=can, body=body):
+                diags = self.diagnostics(REQUIRED_API2 + "import nbdkit\n"
+                                         f"def {can}(h):\n    {body}\n")
+                self.assertEqual(len(diags), 1, diags)
+                self.assertIn(f"warning: '{can}' may return", diags[0])
+
+    def test_zero_falls_back_to_pwrite(self):
+        self.assertClean(REQUIRED_API2 + "def can_zero(h): return True\n"
+                         "def can_fast_zero(h): return True\n"
+                         "def can_multi_conn(h): return True\n")
+
+    def test_conditional_operation_counts(self):
+        self.assertClean(REQUIRED_API2 + "def can_flush(h): return True\n"
+                         "try:\n    from os import fsync as flush\n"
+                         "except ImportError:\n    pass\n")
+
+    def test_not_twice_for_an_error(self):
+        self.assertEqual(len(self.diagnostics(
+            REQUIRED_API2 + "can_write = lambda: True\n")), 1)
+        self.assertEqual(len(self.diagnostics(
+            REQUIRED_API2 + "can_write = 'yes'\n")), 1)
 
 
 class Command(CheckTest):

@@ -19,7 +19,7 @@ def pread(h, buf, offset, flags):
 
 
 @functools.lru_cache(maxsize=None)
-def can_write(h):
+def can_multi_conn(h):
     return False
 
-# expect: 22:5: note: callback 'can_write' is decorated with 'functools.lru_cache(maxsize=None)': its parameters were not checked (--import checks them)
+# expect: 22:5: note: callback 'can_multi_conn' is decorated with 'functools.lru_cache(maxsize=None)': its parameters were not checked (--import checks them)

@@ -21,7 +21,7 @@ def answer(name, default, h):
     return default
 
 
-can_write = partial(answer, "can_write", True)
+can_multi_conn = partial(answer, "can_multi_conn", True)
 can_flush = partial(answer, "can_flush")
 
 # expect: 25:1: error: can_flush takes (h) in API 2 (API_VERSION = 2); as partial(answer, 'can_flush'), with 1 argument bound, it accepts 2 parameters
