@@ -155,3 +155,18 @@ pyp_report (const char *callback)
 out:
   nbdkit_set_error (err > 0 ? err : EIO);
 }
+
+/* An operation the script has no function for, though a can_* callback
+ * of it offered the operation to the client: an error and EIO, as
+ * nbdkit python gives (nbdkit's own answer for a missing callback would
+ * be EINVAL or EROFS).
+ */
+int
+pyp_not_defined (const char *callback)
+{
+  nbdkit_error ("%s: %s: error: the script defines no %s, but one of its "
+                "can_* callbacks offered it to the client",
+                pyp_script->name, callback, callback);
+  nbdkit_set_error (EIO);
+  return -1;
+}

@@ -105,6 +105,7 @@ extern void pyp_leave (PyThreadState **entered);
 extern void pyp_set_errno (int err);
 extern int pyp_last_errno (void);
 extern void pyp_report (const char *callback);
+extern int pyp_not_defined (const char *callback);
 
 /* module.c: the built-in nbdkit module. */
 extern PyObject *pyp_module_init (void);

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class Dialect(enum.Enum):
@@ -98,6 +98,29 @@ PY_ARGS: dict[str, PyArg] = {
 
 
 @dataclass(frozen=True)
+class Gate:
+    """The operation a can_X answer offers clients: nbdkit calls it when
+    can_X returns true (or, for an enum answer, one of values)."""
+
+    operation: str  # the callback nbdkit then calls
+    requests: str  # what the client sends, for messages
+    values: tuple[str, ...] = ()  # nbdkit constants that offer it
+
+
+@dataclass(frozen=True)
+class Missing:
+    """What the plugin does for an operation the script leaves out while
+    a can_X callback offers it, as `nbdkit python` does."""
+
+    c: str  # the C expression the wrapper returns
+    client: str  # what the client gets, for messages
+
+
+# nbdkit python fails an operation it has no function for with EIO.
+NOT_DEFINED = "pyp_not_defined ({name})"
+
+
+@dataclass(frozen=True)
 class CParam:
     type: str
     name: str
@@ -126,11 +149,25 @@ class Callback:
     # nbdkit may call it although the script failed to load (it comes
     # before config_complete, or --dump-plugin calls it): the call fails
     # without running anything of the script, and nbdkit exits.
-    gated: bool = False
+    check_loaded: bool = False
     summary: str = ""
+    # can_X: the operation its answer offers.
+    gate: Gate | None = None
+    # An operation a Gate names: what the plugin does without it.
+    missing: Missing | None = None
 
     def params(self, dialect: Dialect) -> tuple[str, ...]:
         return self.py_params[dialect]
+
+    def missing_expression(self) -> str:
+        """The C the wrapper returns when the script lacks it."""
+        assert self.missing is not None, self.name
+        return self.missing.c.format(name=f'"{self.name}"')
+
+    def missing_unused(self) -> tuple[str, ...]:
+        """C parameters missing_expression does not use."""
+        used = set(re.findall(r"[A-Za-z_]\w*", self.missing_expression()))
+        return tuple(p.name for p in self.c_params if p.name not in used)
 
     def call_args(self, dialect: Dialect) -> tuple[PyArg, ...]:
         return tuple(PY_ARGS[p] for p in self.params(dialect))
@@ -204,10 +241,11 @@ HANDLE = _all(("h",))
 HANDLE_C = _p("void *handle")
 
 
-def _can(name: str, default: str, result: Result = Result.BOOL) -> Callback:
+def _can(name: str, default: str, result: Result = Result.BOOL,
+         gate: Gate | None = None) -> Callback:
     return Callback(
         name, "int", HANDLE_C, HANDLE, _same(result), default=default,
-        summary=f"answers {name} during negotiation",
+        summary=f"answers {name} during negotiation", gate=gate,
     )
 
 
@@ -215,14 +253,18 @@ def _data(name: str, api1: tuple[str, ...], api2: tuple[str, ...],
           c_params: tuple[CParam, ...], result: Result, default: str,
           summary: str, seed: tuple[str, ...] | None = None,
           results: dict[Dialect, Result] | None = None,
-          required: bool = False) -> Callback:
+          required: bool = False,
+          missing: Missing | None = None) -> Callback:
     return Callback(
         name, "int", c_params,
         {Dialect.API1: api1, Dialect.SEED: seed or api2,
          Dialect.RELEASED: api2},
         results or _same(result), required=required, default=default,
-        summary=summary,
+        summary=summary, missing=missing,
     )
+
+
+EIO = Missing(NOT_DEFINED, "fail with EIO")
 
 
 COUNT_OFFSET_FLAGS = _p("void *handle", "uint32_t count", "uint64_t offset",
@@ -234,13 +276,13 @@ CALLBACKS: tuple[Callback, ...] = (
              summary="adds lines to nbdkit --dump-plugin"),
     Callback("config", "int", _p("const char *key", "const char *value"),
              _all(("key", "value")), _same(Result.NONE),
-             default="nbdkit rejects any key=value parameter", gated=True,
+             default="nbdkit rejects any key=value parameter", check_loaded=True,
              summary="receives each key=value parameter"),
     Callback("config_complete", "int", (), NO_ARGS, _same(Result.NONE),
-             always=True, default="nothing to check", gated=True,
+             always=True, default="nothing to check", check_loaded=True,
              summary="runs after the last parameter"),
     Callback("thread_model", "int", (), NO_ARGS, _same(Result.THREAD_MODEL),
-             default="serialize_all_requests", gated=True,
+             default="serialize_all_requests", check_loaded=True,
              summary="narrows the thread model"),
     Callback("get_ready", "int", (), NO_ARGS, _same(Result.NONE),
              always=True, default="nothing to do",
@@ -281,16 +323,21 @@ CALLBACKS: tuple[Callback, ...] = (
              summary="returns (minimum, preferred, maximum)"),
     _can("is_rotational", "false"),
     _can("can_multi_conn", "false"),
-    _can("can_write", "true if pwrite is defined"),
-    _can("can_flush", "true if flush is defined"),
-    _can("can_trim", "true if trim is defined"),
+    _can("can_write", "true if pwrite is defined",
+         gate=Gate("pwrite", "writes")),
+    _can("can_flush", "true if flush is defined",
+         gate=Gate("flush", "flush requests")),
+    _can("can_trim", "true if trim is defined",
+         gate=Gate("trim", "trim requests")),
     _can("can_zero", "true if zero is defined"),
     _can("can_fast_zero", "true if zero is absent or can_zero is false"),
+    # FUA_EMULATE: nbdkit follows each write with FUA by a flush.
     _can("can_fua", "FUA_EMULATE if flush is defined, else FUA_NONE",
-         Result.FUA),
+         Result.FUA, Gate("flush", "writes with FUA", ("FUA_EMULATE",))),
     _can("can_cache", "CACHE_NATIVE if cache is defined, else CACHE_NONE",
-         Result.CACHE),
-    _can("can_extents", "true if extents is defined"),
+         Result.CACHE, Gate("cache", "cache requests", ("CACHE_NATIVE",))),
+    _can("can_extents", "true if extents is defined",
+         gate=Gate("extents", "block status requests")),
     _data("pread", ("h", "count", "offset"), ("h", "buf", "offset", "flags"),
           _p("void *handle", "void *buf", "uint32_t count",
              "uint64_t offset", "uint32_t flags"),
@@ -302,25 +349,30 @@ CALLBACKS: tuple[Callback, ...] = (
     _data("pwrite", ("h", "buf", "offset"), ("h", "buf", "offset", "flags"),
           _p("void *handle", "const void *buf", "uint32_t count",
              "uint64_t offset", "uint32_t flags"),
-          Result.NONE, "the export is read-only", "writes buf at offset"),
+          Result.NONE, "the export is read-only", "writes buf at offset",
+          missing=EIO),
     _data("flush", ("h",), ("h", "flags"), _p("void *handle",
                                               "uint32_t flags"),
-          Result.NONE, "flush is not offered", "flushes to stable storage"),
+          Result.NONE, "flush is not offered", "flushes to stable storage",
+          missing=EIO),
     _data("trim", ("h", "count", "offset"), ("h", "count", "offset", "flags"),
           COUNT_OFFSET_FLAGS, Result.NONE, "trim is not offered",
-          "punches a hole"),
+          "punches a hole", missing=EIO),
     _data("zero", ("h", "count", "offset", "may_trim"),
           ("h", "count", "offset", "flags"), COUNT_OFFSET_FLAGS, Result.ZERO,
           "nbdkit writes zeroes with pwrite", "writes zeroes"),
     _data("cache", ("h", "count", "offset", "flags"),
           ("h", "count", "offset", "flags"), COUNT_OFFSET_FLAGS, Result.NONE,
-          "cache is not offered", "prefetches a range"),
+          "cache is not offered", "prefetches a range", missing=EIO),
     _data("extents", ("h", "count", "offset", "flags"),
           ("h", "count", "offset", "flags"),
           _p("void *handle", "uint32_t count", "uint64_t offset",
              "uint32_t flags", "struct nbdkit_extents *extents"),
           Result.EXTENTS, "the whole disk is reported as data",
-          "reports allocation"),
+          "reports allocation",
+          # As nbdkit's own default: the range is all data.
+          missing=Missing("nbdkit_add_extent (extents, offset, count, 0)",
+                          "get the whole range reported as data")),
 )
 
 BY_NAME: dict[str, Callback] = {cb.name: cb for cb in CALLBACKS}
@@ -365,7 +417,13 @@ def _validate() -> None:
                 assert {"buf", "count"} <= c_names, cb.name
             assert set(cb.result_params(dialect)) <= c_names, cb.name
         assert not (cb.required and cb.always), cb.name
-        assert not cb.gated or cb.c_return == "int", cb.name
+        assert not cb.check_loaded or cb.c_return == "int", cb.name
+        if cb.gate is not None:
+            assert BY_NAME[cb.gate.operation].missing, cb.name
+            assert cb.result[Dialect.API1] in (Result.BOOL, Result.FUA,
+                                               Result.CACHE), cb.name
+            assert bool(cb.gate.values) == (
+                cb.result[Dialect.API1] is not Result.BOOL), cb.name
 
 
 _validate()

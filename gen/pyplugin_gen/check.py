@@ -9,10 +9,14 @@ callback name.
 
 from __future__ import annotations
 
+import ast
+
 from .callbacks import BY_NAME, CALLBACKS, REQUIRED, Result
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostics, note
+from . import nbdkit_header
 from .nbdkit_header import check_against_header
 from .script import Definition, Script, Signature
+from .signatures import own_scope
 
 # Result kinds for which a generator function is a fine callback: nbdkit
 # iterates over the result.
@@ -26,6 +30,7 @@ def check(script: Script, diags: Diagnostics) -> None:
             for d in cands:
                 _callback(script, d, diags)
     _near_misses(script, diags)
+    _offered_but_missing(script, diags)
     # What the installed nbdkit lacks (the record make read from its header).
     check_against_header(script, diags)
 
@@ -65,11 +70,8 @@ def _callback(script: Script, d: Definition, diags: Diagnostics) -> None:
         error(f"callback '{name}' must be a function, but it is bound to "
               f"{d.what}")
         return
-    if d.kind in ("class", "other"):
-        hint = "" if script.imported else " (--import checks them)"
-        warning(f"callback '{name}' is {d.what}, not a def: fine at run "
-                "time if it is callable, but its parameters were not "
-                f"checked{hint}")
+    if d.kind == "class" or d.signature is None and not d.decorated:
+        _unchecked(script, d, d.what, diags)
         return
     if d.is_async:
         error(f"callback '{name}' is an async def: nbdkit calls it without "
@@ -80,22 +82,104 @@ def _callback(script: Script, d: Definition, diags: Diagnostics) -> None:
               "yield): calling it only creates a generator, so its body "
               "would never run")
         return
-    if d.decorated:
-        warning(f"callback '{name}' is decorated: fine at run time, but "
-                "the decorator may change what it accepts, so its "
-                "parameters were not checked (--import checks them)")
+    if d.signature is None:
+        _unchecked(script, d, d.unseen, diags)
         return
-    if not script.dialect_known or d.signature is None:
+    if not script.dialect_known:
         return
     n = len(cb.params(script.dialect))
     if not d.signature.accepts(n):
-        error(f"{name} takes {expected(script, name)}; it is defined "
-              f"with {describe(d.signature, n)}")
+        how = f"{d.via}, it accepts" if d.via else "it is defined with"
+        notes = []
+        if d.origin is not None:
+            line, col, fn = d.origin
+            notes.append(note(path, line, col, f"'{fn}' is defined here",
+                              len(fn)))
+        diags.error(path, d.line, d.col,
+                    f"{name} takes {expected(script, name)}; {how} "
+                    f"{describe(d.signature, n)}", d.length, notes)
         return
     if d.kind == "lambda":
         warning(f"callback '{name}' is a lambda: fine at run time, and its "
                 "parameters were checked, but tracebacks will call it "
                 "'<lambda>'; prefer def")
+
+
+def _unchecked(script: Script, d: Definition, what: str,
+               diags: Diagnostics) -> None:
+    """What reading cannot see is no mistake: a note, shown only when
+    asked for (-v, -Wunchecked)."""
+    hint = "" if script.imported else " (--import checks them)"
+    diags.unchecked(script.path, d.line, d.col,
+                    f"callback '{d.name}' is {what}: its parameters were "
+                    f"not checked{hint}", d.length)
+
+
+def _offered_but_missing(script: Script, diags: Diagnostics) -> None:
+    """A can_X that may offer clients an operation the script does not
+    define: nbdkit calls it anyway, and the client gets an error."""
+    try:
+        constants = nbdkit_header.load().constants
+    except nbdkit_header.RecordError:
+        return  # check_against_header reports it
+    for cb in CALLBACKS:
+        gate = cb.gate
+        if gate is None or script.candidates.get(gate.operation):
+            continue
+        missing = BY_NAME[gate.operation].missing
+        assert missing is not None
+        for d in script.candidates.get(cb.name, []):
+            if d.kind == "literal" or d.signature and \
+                    not d.signature.accepts(1):
+                continue  # already an error
+            values = {constants[v] for v in gate.values}
+            answers = returns(d, constants)
+            if answers is not None and not any(
+                    a in values if values else a for a in answers):
+                continue
+            what = " or ".join(f"nbdkit.{v}" for v in gate.values) or "true"
+            diags.warning(script.path, d.line, d.col,
+                          f"'{cb.name}' may return {what}, but the script "
+                          f"defines no '{gate.operation}': a client's "
+                          f"{gate.requests} would {missing.client}",
+                          d.length)
+
+
+def returns(d: Definition,
+            constants: dict[str, int]) -> list[object] | None:
+    """The values a def or lambda can return, when each is a constant
+    (a literal or nbdkit.NAME of constants); None when any cannot be
+    known."""
+    node = d.node
+    if d.kind == "lambda" and isinstance(d.value, ast.Lambda):
+        return _constants(d.value.body, constants)
+    if d.kind != "def" or d.decorated or \
+            not isinstance(node, ast.FunctionDef):
+        return None
+    values: list[object] = []
+    for r in own_scope(node.body):
+        if isinstance(r, ast.Return):
+            found = _constants(r.value, constants) if r.value else [None]
+            if found is None:
+                return None
+            values += found
+    if not node.body or not isinstance(node.body[-1], (ast.Return,
+                                                        ast.Raise)):
+        values.append(None)  # it can run off its end
+    return values
+
+
+def _constants(e: ast.expr,
+               constants: dict[str, int]) -> list[object] | None:
+    if isinstance(e, ast.Constant):
+        return [e.value]
+    if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and \
+            e.value.id == "nbdkit" and e.attr in constants:
+        return [constants[e.attr]]
+    if isinstance(e, ast.IfExp):
+        a, b = _constants(e.body, constants), _constants(e.orelse, constants)
+        return a + b if a is not None and b is not None else None
+    return None
 
 
 def describe(sig: Signature, n: int) -> str:
@@ -106,6 +190,8 @@ def describe(sig: Signature, n: int) -> str:
         return (f"required keyword-only parameter{s} {names}, which "
                 "nbdkit's positional call cannot give")
     p = sig.positional
+    if p < 0:
+        return f"{-p} bound argument{'s' if p != -1 else ''} too many"
     text = f"{p} parameter{'s' if p != 1 else ''}"
     if sig.required < p:
         text += f" ({sig.required} required)"

@@ -23,7 +23,7 @@ script's bytecode is embedded, so no script file is needed at run time:
 pyplugin-gen disk.py -o disk-plugin.so && nbdkit ./disk-plugin.so
 
 The script's code is never run, unless --import is given.  Problems are
-reported as FILE:LINE:COL: error|warning: MESSAGE; on any error the exit
+reported as FILE:LINE:COL: error|warning|note: MESSAGE; on any error the exit
 status is 1 and nothing is written.
 """
 
@@ -69,6 +69,12 @@ def parser() -> argparse.ArgumentParser:
                    help="treat warnings as errors (exit status 1)")
     p.add_argument("-Wno-error", dest="werror", action="store_const",
                    const=False, help="cancel an earlier -Werror")
+    p.add_argument("-Wunchecked", dest="unchecked", action="store_const",
+                   const=True, default=None,
+                   help="note each callback whose parameters cannot be "
+                   "checked without running the script (as -v does)")
+    p.add_argument("-Wno-unchecked", dest="unchecked", action="store_const",
+                   const=False, help="no such notes, even with -v")
     p.add_argument("--import", dest="import_", action="store_true",
                    help="import the script (running its top-level code) in "
                    "a child process with a stand-in nbdkit module, and check "
@@ -78,7 +84,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="the plugin name nbdkit shows (default: "
                    "from the script's file name)")
     p.add_argument("-v", "--verbose", action="store_true",
-                   help="show the compiler command")
+                   help="show the compiler command, and note what "
+                   "could not be checked (-Wunchecked)")
     p.add_argument("--version", action="version",
                    version=f"pyplugin-gen {buildconfig.VERSION}")
     return p
@@ -127,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
                 return _fail(f"{other} and {path} would both be built to "
                              f"{name}-plugin.so")
 
-    diags = Diagnostics(werror=args.werror)
+    diags = Diagnostics(werror=args.werror,
+                        show_unchecked=(args.verbose if args.unchecked is None
+                                        else args.unchecked))
     scripts = [check_script(path, diags, args.import_)
                for path in args.scripts]
     diags.emit()

@@ -91,12 +91,15 @@ class Diagnostics:
     """Collects the diagnostics of one run of the generator.
 
     With werror, warnings are recorded as errors, marked [-Werror] as gcc
-    marks them.
+    marks them.  What the checks could not see (unchecked) is recorded as
+    a note only with show_unchecked (-v, -Wunchecked): it is no mistake.
     """
 
-    def __init__(self, werror: bool = False) -> None:
+    def __init__(self, werror: bool = False,
+                 show_unchecked: bool = False) -> None:
         self.items: list[Diagnostic] = []
         self.werror = werror
+        self.show_unchecked = show_unchecked
         # Decoded source lines per file, for the caret display.
         self.sources: dict[str, list[str]] = {}
 
@@ -124,6 +127,11 @@ class Diagnostics:
                 length: int = 1, notes=()) -> Diagnostic:
         return self.add(file, line, col, Severity.WARNING, message, length,
                         notes)
+
+    def unchecked(self, file: str, line: int, col: int, message: str,
+                  length: int = 1) -> None:
+        if self.show_unchecked:
+            self.add(file, line, col, Severity.NOTE, message, length)
 
     @property
     def has_errors(self) -> bool:

@@ -96,9 +96,23 @@ def _split_args(line: str) -> list[str]:
     return pieces
 
 
+def offered(script: Script) -> set[str]:
+    """Operations the script lacks while a can_X of it may offer them:
+    registered to do what nbdkit python does (Callback.missing)."""
+    return {cb.gate.operation for cb in CALLBACKS
+            if cb.gate and cb.name in script.callbacks
+            and cb.gate.operation not in script.callbacks}
+
+
 def registered(script: Script) -> list[Callback]:
-    """The callbacks set in struct nbdkit_plugin, in table order."""
-    return [cb for cb in CALLBACKS if cb.name in script.callbacks or cb.always]
+    """The callbacks set in struct nbdkit_plugin, in table order.  Where
+    an offered operation is registered, nbdkit's default for a can_X that
+    follows it would change, so an absent can_X gated by it is registered
+    too, answering as if the operation were absent (0)."""
+    extra = offered(script)
+    return [cb for cb in CALLBACKS
+            if cb.name in script.callbacks or cb.always or cb.name in extra
+            or cb.gate and cb.gate.operation in extra]
 
 
 def environment(templates_dir: str | None = None) -> jinja2.Environment:
@@ -138,6 +152,7 @@ def render(script: Script, name: str, code: bytes, magic: int,
         dialect=script.dialect,
         defined=script.ordered_callbacks(),
         registered=registered(script),
+        offered=offered(script),
         code=code,
         magic=magic,
         python_version=python_version,

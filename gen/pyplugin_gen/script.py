@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from .callbacks import BY_NAME, Dialect
 from .diagnostics import Diagnostics, note, source_lines
+from .signatures import Names, Seen, Signature, own_scope
 
 # Module-level strings nbdkit python ignores and the generated plugin uses.
 METADATA = ("longname", "description", "version", "config_help",
@@ -39,30 +40,6 @@ _TRACKED = frozenset(BY_NAME) | frozenset(METADATA) | frozenset(API_FORMS)
 
 
 @dataclass(frozen=True)
-class Signature:
-    """What a def or lambda accepts, as far as positional calls go."""
-
-    positional: int  # parameters that can be given positionally
-    required: int  # of those, how many have no default
-    varargs: bool
-    required_kwonly: tuple[str, ...]
-
-    def accepts(self, n: int) -> bool:
-        """Would a call with n positional arguments bind?"""
-        if self.required_kwonly:
-            return False
-        return self.required <= n and (self.varargs or n <= self.positional)
-
-    @classmethod
-    def of(cls, args: ast.arguments) -> "Signature":
-        positional = len(args.posonlyargs) + len(args.args)
-        kwonly = tuple(a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults)
-                       if d is None)
-        return cls(positional, positional - len(args.defaults),
-                   args.vararg is not None, kwonly)
-
-
-@dataclass(frozen=True)
 class Definition:
     """A module-level binding of a name the generator cares about."""
 
@@ -73,7 +50,8 @@ class Definition:
     # "literal" (a value that is certainly not callable, e.g. `pread = 3`)
     # or "other" (an expression whose value is unknown until run time).
     kind: str
-    signature: Signature | None  # None when it cannot be known statically
+    # None when it cannot be known without running the script.
+    signature: Signature | None
     # The compound statement the binding is inside ("if", "try", ...), or
     # None for a plain top-level binding that always happens.
     conditional: str | None = None
@@ -81,6 +59,13 @@ class Definition:
     generator: bool = False  # the def contains yield
     decorated: bool = False
     what: str = ""  # for "literal", "class" and "other": what it is
+    # How the signature was seen through a decorator, functools.partial
+    # or a class's __call__ (signatures.Seen), and the (line, column,
+    # name) of the def it comes from.
+    via: str = ""
+    origin: tuple[int, int, str] | None = None
+    # Why the signature cannot be seen, when it is None.
+    unseen: str = ""
     length: int = 1  # length of the name, for the caret display
     value: ast.expr | None = field(default=None, compare=False, repr=False)
     node: ast.AST | None = field(default=None, compare=False, repr=False)
@@ -321,19 +306,8 @@ def _describe_literal(value: ast.expr) -> str | None:
 
 def _is_generator(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Does fn's own body (not nested scopes) contain yield?"""
-    todo: list[ast.AST] = list(fn.body)
-    while todo:
-        node = todo.pop()
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
-            return True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
-                             ast.Lambda, ast.ClassDef)):
-            # Only their decorators, defaults and so on run in fn's scope;
-            # none of those can hold a yield that is not a syntax error
-            # elsewhere, so skip the whole node.
-            continue
-        todo.extend(ast.iter_child_nodes(node))
-    return False
+    return any(isinstance(node, (ast.Yield, ast.YieldFrom))
+               for node in own_scope(fn.body))
 
 
 _DYNAMIC_CALLS = ("globals", "vars", "setattr", "exec", "eval", "locals",
@@ -346,8 +320,9 @@ class _Reader:
         self.diags = diags
         # Per tracked name: the last unconditional binding.
         self.last: dict[str, Definition] = {}
-        # Names bound to a class statement, for messages.
-        self.classes: set[str] = set()
+        # Names bound to a class statement.
+        self.classes: dict[str, ast.ClassDef] = {}
+        self.names = Names(script.functions, self.classes)
 
     # Positions --------------------------------------------------------
 
@@ -433,6 +408,7 @@ class _Reader:
         elif isinstance(stmt, ast.AugAssign):
             self.target(stmt.target, None, cond)
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            self.names.imported(stmt)
             for alias in stmt.names:
                 if alias.name == "*":
                     continue
@@ -480,12 +456,13 @@ class _Reader:
     def function(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef,
                  cond: str | None) -> Definition:
         line, col = self.name_pos(stmt, stmt.name)
+        seen = self.names.decorated(stmt)
         return Definition(
-            stmt.name, line, col, "def", Signature.of(stmt.args), cond,
+            stmt.name, line, col, "def", seen.signature, cond,
             is_async=isinstance(stmt, ast.AsyncFunctionDef),
             generator=_is_generator(stmt),
             decorated=bool(stmt.decorator_list), length=len(stmt.name),
-            node=stmt)
+            node=stmt, **self.seen(seen))
 
     def target(self, target: ast.expr, value: ast.expr | None,
                cond: str | None) -> None:
@@ -514,11 +491,17 @@ class _Reader:
             f = self.script.functions[value.id]
             return Definition(kind="alias", signature=f.signature,
                               is_async=f.is_async, generator=f.generator,
-                              decorated=f.decorated,
+                              decorated=f.decorated, via=f.via,
+                              origin=f.origin, unseen=f.unseen,
                               what=f"an alias of '{value.id}'", **where)
         literal = _describe_literal(value) if value is not None else None
         if literal is not None:
             return Definition(kind="literal", signature=None, what=literal,
+                              **where)
+        seen = self.names.value(value) if value is not None else None
+        if seen is not None:
+            return Definition(kind="other", signature=seen.signature,
+                              what=seen.via or seen.unseen, **self.seen(seen),
                               **where)
         if isinstance(value, ast.Name) and value.id in self.classes:
             what = f"the class '{value.id}'"
@@ -532,12 +515,22 @@ class _Reader:
             what = "an expression"
         return Definition(kind="other", signature=None, what=what, **where)
 
+    def seen(self, seen: Seen) -> dict:
+        """The Definition fields of what signatures.Names saw."""
+        origin = None
+        if seen.origin is not None:
+            origin = (*self.name_pos(seen.origin, seen.origin.name),
+                      seen.origin.name)
+        return dict(via=seen.via, origin=origin, unseen=seen.unseen)
+
     def bind(self, d: Definition) -> None:
         self.script.bound.setdefault(d.name, (d.line, d.col))
         if d.kind == "class":
-            self.classes.add(d.name)
+            self.classes[d.name] = d.node
         else:
-            self.classes.discard(d.name)
+            self.classes.pop(d.name, None)
+        if not isinstance(d.node, (ast.Import, ast.ImportFrom)):
+            self.names.forget(d.name)
         if d.is_function:
             self.script.functions[d.name] = d
         else:

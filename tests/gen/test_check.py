@@ -54,9 +54,9 @@ class CheckTest(unittest.TestCase):
             f.write(textwrap.dedent(text))
         return self.path(name)
 
-    def diagnostics(self, text):
+    def diagnostics(self, text, show_unchecked=False):
         """The diagnostics of reading and checking text, as strings."""
-        diags = Diagnostics()
+        diags = Diagnostics(show_unchecked=show_unchecked)
         s = script.read(self.write(text), diags)
         self.assertIsNotNone(s, [str(d) for d in diags.items])
         check(s, diags)
@@ -203,13 +203,15 @@ class ParameterCount(CheckTest):
         self.assertEqual(len(diags), 1)
 
     def test_unknown_signature_accepted(self):
-        # Not an error; a warning says it was not checked (issue 3).
-        diags = self.diagnostics("import functools\n"
-                                 "def open(readonly): pass\n"
-                                 "def get_size(h): pass\n"
-                                 "pread = functools.partial(print)\n")
+        # Not a mistake: silent, and a note when asked for.
+        text = ("import functools\n"
+                "def open(readonly): pass\n"
+                "def get_size(h): pass\n"
+                "pread = functools.partial(print)\n")
+        self.assertClean(text)
+        diags = self.diagnostics(text, show_unchecked=True)
         self.assertEqual(len(diags), 1)
-        self.assertIn(": warning: callback 'pread' is ", diags[0])
+        self.assertIn(":4:1: note: callback 'pread' is ", diags[0])
         self.assertIn("its parameters were not checked", diags[0])
 
     def test_constant(self):
@@ -217,6 +219,260 @@ class ParameterCount(CheckTest):
                          + "pread = None\n",
                          "callback 'pread' must be a function, but it is "
                          "bound to None")
+
+
+REQUIRED_API2 = ("API_VERSION = 2\n"
+                 "def open(readonly): pass\n"
+                 "def get_size(h): pass\n"
+                 "def pread(h, buf, offset, flags): pass\n")
+
+TRANSLATE = """\
+import functools
+def translate(fn):
+    @functools.wraps(fn)
+    def wrapper(h, *args):
+        return fn(h, *args)
+    return wrapper
+"""
+
+
+class SeenThrough(CheckTest):
+    """Decorators, functools.partial and callable instances whose code is
+    in the script are checked through; what cannot be seen is silent, a
+    note only with show_unchecked."""
+
+    def diagnostics(self, text, show_unchecked=False):
+        """As CheckTest's, with paths relative to the test's directory."""
+        return [d.replace(self.dir + os.sep, "")
+                for d in super().diagnostics(text, show_unchecked)]
+
+    def test_atexit_register(self):
+        for imports, deco in (("import atexit\n", "atexit.register"),
+                              ("from atexit import register\n", "register"),
+                              ("import atexit as ae\n", "ae.register")):
+            with self.subTest(deco=deco):
+                self.assertClean(REQUIRED_API2 + imports
+                                 + f"@{deco}\ndef cleanup(): pass\n")
+                self.assertError(
+                    REQUIRED_API2 + imports + f"@{deco}\n"
+                    "def cleanup(h): pass\n",
+                    ":7:5: error: cleanup takes () in API 2 (API_VERSION = "
+                    "2); it is defined with 1 parameter")
+
+    def test_wrapper_with_varargs_accepts_anything(self):
+        self.assertClean(REQUIRED_API2 + TRANSLATE
+                         + "@translate\ndef pwrite(h, buf, offset, flags): "
+                         "pass\n@translate\ndef flush(h, flags): pass\n")
+
+    def test_wraps_imported_by_name(self):
+        self.assertClean(REQUIRED_API2 + TRANSLATE.replace(
+            "import functools", "from functools import wraps").replace(
+            "functools.wraps", "wraps")
+            + "@translate\ndef flush(h, flags): pass\n")
+
+    def test_wrapper_with_wrong_arity(self):
+        diags = self.diagnostics(
+            REQUIRED_API2 + TRANSLATE.replace("(h, *args)", "(h)")
+            + "@translate\ndef flush(h, flags): pass\n")
+        self.assertEqual(diags, [
+            "plugin.py:12:5: error: flush takes (h, flags) in API 2 "
+            "(API_VERSION = 2); decorated with 'translate', it accepts "
+            "1 parameter"])
+
+    def test_wrapper_note_points_at_it(self):
+        d = Diagnostics()
+        s = script.read(self.write(
+            REQUIRED_API2 + TRANSLATE.replace("(h, *args)", "(h)")
+            + "@translate\ndef flush(h, flags): pass\n"), d)
+        check(s, d)
+        self.assertEqual([str(n).replace(self.dir + os.sep, "")
+                          for n in d.items[0].notes],
+                         ["plugin.py:8:9: note: 'wrapper' is defined here"])
+
+    def test_decorator_returning_the_function(self):
+        registry = ("CALLBACKS = []\n"
+                    "def callback(fn):\n"
+                    "    CALLBACKS.append(fn)\n"
+                    "    return fn\n")
+        self.assertClean(REQUIRED_API2 + registry
+                         + "@callback\ndef flush(h, flags): pass\n")
+        self.assertError(REQUIRED_API2 + registry
+                         + "@callback\ndef flush(h): pass\n",
+                         "flush takes (h, flags)", "defined with 1 parameter")
+
+    def test_stacked_decorators(self):
+        self.assertClean(REQUIRED_API2 + TRANSLATE + "import atexit\n"
+                         "@atexit.register\n@translate\n"
+                         "def flush(h, flags): pass\n")
+        self.assertError(REQUIRED_API2 + TRANSLATE + "import atexit\n"
+                         "@translate\n@atexit.register\n"
+                         "def cleanup(): pass\n",
+                         "cleanup takes ()", "decorated with 'translate', "
+                         "it accepts 1 parameter and *args")
+
+    def test_unseen_decorator_is_a_note(self):
+        text = (REQUIRED_API2 + "import functools\n"
+                "@functools.lru_cache(maxsize=None)\n"
+                "def can_multi_conn(h): return True\n")
+        self.assertClean(text)
+        self.assertEqual(self.diagnostics(text, show_unchecked=True), [
+            "plugin.py:7:5: note: callback 'can_multi_conn' is decorated with "
+            "'functools.lru_cache(maxsize=None)': its parameters were not "
+            "checked (--import checks them)"])
+
+    def test_decorator_whose_result_cannot_be_seen(self):
+        text = (REQUIRED_API2 + "def odd(fn):\n"
+                "    return make(fn)\n"
+                "@odd\ndef flush(h, flags): pass\n")
+        self.assertClean(text)
+        self.assertIn("decorated with 'odd', whose result cannot be seen",
+                      self.diagnostics(text, show_unchecked=True)[0])
+
+    def test_partial(self):
+        lookup = "def lookup(name, h):\n    return True\n"
+        for imports, fn in (("import functools\n", "functools.partial"),
+                            ("from functools import partial\n", "partial")):
+            with self.subTest(fn=fn):
+                self.assertClean(REQUIRED_API2 + imports + lookup
+                                 + f"can_multi_conn = {fn}(lookup, 'can_multi_conn')\n")
+                self.assertEqual(self.diagnostics(
+                    REQUIRED_API2 + imports + lookup
+                    + f"can_multi_conn = {fn}(lookup, 'can', 'write')\n"), [
+                    f"plugin.py:8:1: error: can_multi_conn takes (h) in API 2 "
+                    f"(API_VERSION = 2); as {fn}(lookup, 'can', 'write'), "
+                    "with 2 arguments bound, it accepts 0 parameters"])
+
+    def test_partial_of_too_many(self):
+        self.assertError(REQUIRED_API2 + "import functools\n"
+                         "def f(h): pass\n"
+                         "flush = functools.partial(f, 1, 2)\n",
+                         "flush takes (h, flags)",
+                         "it accepts 1 bound argument too many")
+
+    def test_partial_keyword_only(self):
+        text = (REQUIRED_API2 + "from functools import partial\n"
+                "def _trim(h, count, offset, flags, *, hard): pass\n")
+        self.assertClean(text + "trim = partial(_trim, hard=True)\n")
+        self.assertError(text + "trim = partial(_trim)\n",
+                         "required keyword-only parameter hard")
+
+    def test_partial_unseen(self):
+        # A keyword binding a positional parameter, or an imported target.
+        for value in ("functools.partial(f, h=1)",
+                      "functools.partial(os.read)",
+                      "functools.partial(f, *args)"):
+            with self.subTest(value=value):
+                text = (REQUIRED_API2 + "import functools, os\n"
+                        "args = ()\ndef f(h, flags): pass\n"
+                        f"flush = {value}\n")
+                self.assertClean(text)
+                self.assertIn("note: callback 'flush' is ", self.diagnostics(
+                    text, show_unchecked=True)[0])
+
+    def test_instance_with_call(self):
+        cls = ("class Writer:\n"
+               "    def __call__(self, h, buf, offset, flags): pass\n")
+        self.assertClean(REQUIRED_API2 + cls + "pwrite = Writer()\n")
+        self.assertError(REQUIRED_API2 + cls + "flush = Writer()\n",
+                         "flush takes (h, flags)", "as an instance of "
+                         "'Writer', it accepts 4 parameters")
+
+    def test_import_is_a_note(self):
+        text = REQUIRED_API2 + "from mylib import pwrite\n"
+        self.assertClean(text)
+        self.assertEqual(self.diagnostics(text, show_unchecked=True), [
+            "plugin.py:5:1: note: callback 'pwrite' is an import from "
+            "'mylib': its parameters were not checked (--import checks "
+            "them)"])
+
+
+class OfferedButMissing(CheckTest):
+    """A can_X that may offer an operation the script lacks is warned
+    about, at the can_X, with what the client will get."""
+
+    def diagnostics(self, text, show_unchecked=False):
+        return [d.replace(self.dir + os.sep, "")
+                for d in super().diagnostics(text, show_unchecked)]
+
+    def test_every_gate_of_the_table(self):
+        for cb in CALLBACKS:
+            if cb.gate is None:
+                continue
+            value = f"nbdkit.{cb.gate.values[0]}" if cb.gate.values \
+                else "True"
+            op = BY_NAME[cb.gate.operation]
+            with self.subTest(can=cb.name):
+                text = (REQUIRED_API2 + "import nbdkit\n"
+                        f"def {cb.name}(h):\n    return {value}\n")
+                diags = self.diagnostics(text)
+                self.assertEqual(len(diags), 1, diags)
+                self.assertTrue(diags[0].startswith(
+                    f"plugin.py:6:5: warning: '{cb.name}' may return "), diags)
+                self.assertIn(f"the script defines no '{op.name}': a "
+                              f"client's {cb.gate.requests} would "
+                              f"{op.missing.client}", diags[0])
+                self.assertClean(text + f"def {op.name}"
+                                 f"({', '.join(op.params(Dialect.RELEASED))})"
+                                 ": pass\n")
+
+    def test_messages(self):
+        self.assertEqual(self.diagnostics(
+            REQUIRED_API2 + "def can_flush(h):\n    return True\n"), [
+            "plugin.py:5:5: warning: 'can_flush' may return true, but the "
+            "script defines no 'flush': a client's flush requests would "
+            "fail with EIO"])
+        self.assertEqual(self.diagnostics(
+            REQUIRED_API2 + "import nbdkit\n"
+            "def can_cache(h): return nbdkit.CACHE_NATIVE\n"), [
+            "plugin.py:6:5: warning: 'can_cache' may return "
+            "nbdkit.CACHE_NATIVE, but the script defines no 'cache': a "
+            "client's cache requests would fail with EIO"])
+
+    def test_answers_that_offer_nothing(self):
+        for body in ("return False", "return 0", "pass",
+                     "return None if h else False",
+                     "if h:\n        return False\n    return 0"):
+            with self.subTest(body=body):
+                self.assertClean(REQUIRED_API2 + "def can_flush(h):\n"
+                                 f"    {body}\n")
+        for can, value in (("can_cache", "nbdkit.CACHE_EMULATE"),
+                           ("can_cache", "nbdkit.CACHE_NONE"),
+                           ("can_fua", "nbdkit.FUA_NATIVE"),
+                           ("can_fua", "nbdkit.FUA_NONE")):
+            with self.subTest(can=can, value=value):
+                self.assertClean(REQUIRED_API2 + "import nbdkit\n"
+                                 f"def {can}(h):\n    return {value}\n")
+
+    def test_answers_that_may_offer(self):
+        for can, body in (("can_flush", "return h.flush_ok"),
+                          ("can_flush", "return 1"),
+                          ("can_flush", "return False if h else True"),
+                          ("can_trim", "if h:\n        return False\n"
+                                       "    return 'yes'"),
+                          ("can_fua", "return True"),
+                          ("can_cache", "return nbdkit.CACHE_NATIVE if h "
+                                        "else nbdkit.CACHE_NONE")):
+            with self.subTest(can=can, body=body):
+                diags = self.diagnostics(REQUIRED_API2 + "import nbdkit\n"
+                                         f"def {can}(h):\n    {body}\n")
+                self.assertEqual(len(diags), 1, diags)
+                self.assertIn(f"warning: '{can}' may return", diags[0])
+
+    def test_zero_falls_back_to_pwrite(self):
+        self.assertClean(REQUIRED_API2 + "def can_zero(h): return True\n"
+                         "def can_fast_zero(h): return True\n"
+                         "def can_multi_conn(h): return True\n")
+
+    def test_conditional_operation_counts(self):
+        self.assertClean(REQUIRED_API2 + "def can_flush(h): return True\n"
+                         "try:\n    from os import fsync as flush\n"
+                         "except ImportError:\n    pass\n")
+
+    def test_not_twice_for_an_error(self):
+        self.assertEqual(len(self.diagnostics(
+            REQUIRED_API2 + "can_write = lambda: True\n")), 1)
+        self.assertEqual(len(self.diagnostics(
+            REQUIRED_API2 + "can_write = 'yes'\n")), 1)
 
 
 class Command(CheckTest):

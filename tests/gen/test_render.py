@@ -245,6 +245,37 @@ class Rendering(TempDirTest):
         self.assertNotIn("can_write", fields)
         self.assertNotIn("trim_wrapper", c)
 
+    def test_offered_operation_registered(self):
+        # can_flush without flush: flush is registered and fails as
+        # nbdkit python's does; can_fua, whose nbdkit default would now
+        # see a flush, is registered answering as if there were none.
+        c = self.render(definitions(Dialect.RELEASED,
+                                    REQUIRED + ("can_flush",)))
+        fields = plugin_fields(c)
+        self.assertEqual(fields.get("flush"), "flush_wrapper")
+        self.assertEqual(fields.get("can_fua"), "can_fua_wrapper")
+        self.assertNotIn("trim", fields)
+        self.assertIn('return pyp_not_defined ("flush");', c)
+        self.assertRegex(c, r"can_fua_wrapper \(void \*handle\)\n\{\n"
+                         r"  \(void\) handle;\n  return 0;\n\}")
+        self.assertNotIn("static PyObject *flush_fn", c)
+
+    def test_every_offered_operation(self):
+        for cb in CALLBACKS:
+            if cb.gate is None:
+                continue
+            op = BY_NAME[cb.gate.operation]
+            with self.subTest(can=cb.name):
+                c = self.render(definitions(Dialect.RELEASED,
+                                            REQUIRED + (cb.name,)))
+                self.assertEqual(plugin_fields(c)[op.name],
+                                 f"{op.name}_wrapper")
+                self.assertIn(f"  return {op.missing_expression()};\n", c)
+                # Defined, the script's function is called instead.
+                c = self.render(definitions(Dialect.RELEASED, REQUIRED
+                                            + (cb.name, op.name)))
+                self.assertNotIn(op.missing_expression(), c)
+
     def test_all_callbacks_registered(self):
         c = self.render(definitions(Dialect.SEED))
         self.assertEqual({k for k in plugin_fields(c) if k in BY_NAME},
@@ -406,6 +437,15 @@ class Compiled(TempDirTest):
                     ordered = [cb.name for cb in CALLBACKS
                                if cb.name in defined]
                     self.assertIn(f"callbacks={','.join(ordered)}\n", out)
+
+    @need_compiler
+    def test_offered_operations_compile(self):
+        # Every can_X without its operation, all in one plugin.
+        gated = tuple(cb.name for cb in CALLBACKS if cb.gate)
+        path = self.write(definitions(Dialect.RELEASED, REQUIRED + gated))
+        c_path = os.path.join(self.dir, "plugin.c")
+        self.assertEqual(self.cli(path, "-S", c_path)[0], 0)
+        self.compile_c(c_path, os.path.join(self.dir, "plugin.so"))
 
     @need_compiler
     def test_metadata_reaches_nbdkit_unchanged(self):
