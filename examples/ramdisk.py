@@ -19,7 +19,6 @@ size=SIZE   Size of the disk (default 1M).  Any size nbdkit understands:
 # The data lives in one bytearray shared by every connection and is
 # lost when nbdkit exits.
 
-import errno
 import threading
 
 import nbdkit

@@ -20,20 +20,10 @@ import warnings
 from dataclasses import dataclass, field
 
 from .callbacks import BY_NAME, Dialect
-from .diagnostics import Diagnostics, note, source_lines
+from .declarations import API_FORMS, METADATA, DeclarationReader, Metadata
+from .diagnostics import Diagnostics, source_lines
+from .reporter import Reporter, describe_literal
 from .signatures import Names, Seen, Signature, own_scope
-
-# Module-level strings nbdkit python ignores and the generated plugin uses.
-METADATA = ("longname", "description", "version", "config_help",
-            "magic_config_key")
-
-# The two ways to declare the API version (README: the three dialects).
-API_FORMS = ("API_VERSION", "api_version")
-
-# What nbdkit accepts as a key in key=value (man 3 nbdkit-plugin, .config):
-# anything else on the command line is a bare parameter, so a magic key
-# outside this grammar could never be given as key=value.
-CONFIG_KEY = re.compile(r"[A-Za-z][A-Za-z0-9._-]*\Z")
 
 # Names whose every module-level binding the reader tracks.
 _TRACKED = frozenset(BY_NAME) | frozenset(METADATA) | frozenset(API_FORMS)
@@ -79,13 +69,6 @@ class Definition:
         return self.kind in ("def", "lambda", "alias")
 
 
-@dataclass(frozen=True)
-class Metadata:
-    value: str
-    line: int
-    col: int
-
-
 @dataclass
 class Script:
     path: str  # as given on the command line, for diagnostics
@@ -108,6 +91,7 @@ class Script:
     # Constructs that may bind names the reader cannot see, with their
     # positions: `from m import *`, globals(), setattr(), exec() ...
     dynamic: list[tuple[int, int, str]] = field(default_factory=list)
+    text: str = ""  # the source, decoded as Python decodes it
     lines: list[str] = field(default_factory=list)
     # True once --import has replaced the callbacks by what the script
     # has after running.
@@ -121,10 +105,6 @@ class Script:
         return hashlib.sha256(self.source).hexdigest()
 
     @property
-    def text(self) -> str:
-        return decode(self.source)
-
-    @property
     def config_help(self) -> str | None:
         meta = self.metadata.get("config_help")
         return meta.value if meta else self.docstring
@@ -132,12 +112,6 @@ class Script:
     def ordered_callbacks(self) -> list[str]:
         """Defined callbacks in table order, so output is stable."""
         return [name for name in BY_NAME if name in self.callbacks]
-
-
-def decode(source: bytes) -> str:
-    """Decode as Python would, honouring a PEP 263 coding line."""
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-    return source.decode(encoding)
 
 
 def read(path: str, diags: Diagnostics) -> Script | None:
@@ -165,6 +139,7 @@ def read(path: str, diags: Diagnostics) -> Script | None:
     text = _decode(script, diags)
     if text is None:
         return None
+    script.text = text
     script.lines = source_lines(text)
     diags.set_source(path, text)
     tree = _parse(script, text, diags)
@@ -272,38 +247,6 @@ def _warning_column(script: Script, line: int,
     return len(text) - len(text.lstrip()) + 1, 1
 
 
-def _char_col(lines: list[str], lineno: int, byte_offset: int) -> int:
-    """ast's UTF-8 byte offset as a 1-based character column."""
-    if not 1 <= lineno <= len(lines):
-        return byte_offset + 1
-    prefix = lines[lineno - 1].encode("utf-8")[:byte_offset]
-    return len(prefix.decode("utf-8", "replace")) + 1
-
-
-def _describe_literal(value: ast.expr) -> str | None:
-    """'an int', 'a list' ... for values that certainly cannot be called."""
-    if isinstance(value, ast.Constant):
-        v = value.value
-        if v is None:
-            return "None"
-        if v is Ellipsis:
-            return "Ellipsis"
-        name = type(v).__name__
-        if name == "bytes":
-            return "a bytes object"
-        return ("an " if name[0] in "aeiou" else "a ") + name
-    kinds = {
-        ast.List: "a list", ast.ListComp: "a list", ast.Tuple: "a tuple",
-        ast.Dict: "a dict", ast.DictComp: "a dict", ast.Set: "a set",
-        ast.SetComp: "a set", ast.GeneratorExp: "a generator",
-        ast.JoinedStr: "an f-string",
-    }
-    for kind, text in kinds.items():
-        if isinstance(value, kind):
-            return text
-    return None
-
-
 def _is_generator(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Does fn's own body (not nested scopes) contain yield?"""
     return any(isinstance(node, (ast.Yield, ast.YieldFrom))
@@ -314,50 +257,16 @@ _DYNAMIC_CALLS = ("globals", "vars", "setattr", "exec", "eval", "locals",
                   "__import__")
 
 
-class _Reader:
+class _Reader(Reporter):
+    """The binding walk: what each module-level name is bound to."""
+
     def __init__(self, script: Script, diags: Diagnostics) -> None:
-        self.script = script
-        self.diags = diags
+        super().__init__(script, diags)
         # Per tracked name: the last unconditional binding.
         self.last: dict[str, Definition] = {}
         # Names bound to a class statement.
         self.classes: dict[str, ast.ClassDef] = {}
         self.names = Names(script.functions, self.classes)
-
-    # Positions --------------------------------------------------------
-
-    def pos(self, node: ast.AST) -> tuple[int, int]:
-        return node.lineno, _char_col(self.script.lines, node.lineno,
-                                      node.col_offset)
-
-    def name_pos(self, node: ast.AST, name: str) -> tuple[int, int]:
-        """Where name appears in the def/class statement at node."""
-        line, col = self.pos(node)
-        if 1 <= line <= len(self.script.lines):
-            text = self.script.lines[line - 1]
-            m = re.compile(r"(?:async\s+)?(?:def|class)\s+(" + re.escape(name)
-                           + r")\b").match(text, col - 1)
-            if m:
-                return line, m.start(1) + 1
-        return line, col
-
-    def error(self, node: ast.AST, message: str, notes=()) -> None:
-        """An error at node, underlining all of it when it is on one
-        line."""
-        line, col = self.pos(node)
-        length = 1
-        if getattr(node, "end_lineno", None) == node.lineno and \
-                node.end_col_offset is not None:
-            end = _char_col(self.script.lines, line, node.end_col_offset)
-            length = max(1, end - col)
-        self.diags.error(self.script.path, line, col, message, length, notes)
-
-    def error_at(self, d: Definition, message: str, notes=()) -> None:
-        self.diags.error(self.script.path, d.line, d.col, message, d.length,
-                         notes)
-
-    def note_at(self, d: Definition, message: str):
-        return note(self.script.path, d.line, d.col, message, d.length)
 
     # The walk ---------------------------------------------------------
 
@@ -370,8 +279,9 @@ class _Reader:
         self.script.callbacks = {
             name: cands[-1] for name, cands in self.script.candidates.items()
             if name in BY_NAME and cands}
-        self.api_declaration()
-        self.read_metadata()
+        declarations = DeclarationReader(self.script, self.diags)
+        declarations.api_declaration()
+        declarations.read_metadata(self.docstring_node)
 
     def find_dynamic(self, tree: ast.Module) -> None:
         for node in ast.walk(tree):
@@ -494,7 +404,7 @@ class _Reader:
                               decorated=f.decorated, via=f.via,
                               origin=f.origin, unseen=f.unseen,
                               what=f"an alias of '{value.id}'", **where)
-        literal = _describe_literal(value) if value is not None else None
+        literal = describe_literal(value) if value is not None else None
         if literal is not None:
             return Definition(kind="literal", signature=None, what=literal,
                               **where)
@@ -552,167 +462,6 @@ class _Reader:
                                         f"'{d.name}' was here")])
         self.last[d.name] = d
         cands[:] = [d]
-
-    # The API declaration ---------------------------------------------
-
-    def api_declaration(self) -> None:
-        decls = []
-        for form in API_FORMS:
-            for d in self.script.candidates.get(form, []):
-                decls.append(d)
-        if not decls:
-            return
-        decls.sort(key=lambda d: (d.line, d.col))
-        ok = True
-        for d in decls:
-            if d.conditional is not None:
-                self.error_at(d, f"the API version must be declared at top "
-                              f"level, not inside '{d.conditional}': "
-                              "pyplugin-gen fixes it at build time")
-                ok = False
-        forms = {d.name for d in decls}
-        if len(forms) > 1:
-            first = next(d for d in decls if d.name != decls[-1].name)
-            self.error_at(decls[-1], "both API_VERSION and api_version() "
-                          "are declared; declare the API version once",
-                          [self.note_at(first, "the other declaration is "
-                                        "here")])
-            ok = False
-        if not ok:
-            self.script.dialect_known = False
-            return
-        d = decls[-1]
-        version = (self.api_version_constant(d) if d.name == "API_VERSION"
-                   else self.api_version_function(d))
-        if version is None:
-            self.script.dialect_known = False
-        elif version == 1:
-            self.script.dialect = Dialect.API1
-        elif d.name == "API_VERSION":
-            self.script.dialect = Dialect.RELEASED
-        else:
-            self.script.dialect = Dialect.SEED
-
-    def api_version_constant(self, d: Definition) -> int | None:
-        value = d.value
-        if d.kind not in ("literal", "other", "lambda", "alias") or \
-                value is None:
-            self.error_at(d, "API_VERSION must be assigned the integer "
-                          "literal 1 or 2 (API_VERSION = 2)")
-            return None
-        if not isinstance(value, ast.Constant):
-            self.error(value, "API_VERSION must be the integer literal 1 "
-                       "or 2, not an expression")
-            return None
-        return self.version_literal(value, "API_VERSION")
-
-    def api_version_function(self, d: Definition) -> int | None:
-        fn = d.node
-        if d.kind == "literal" and isinstance(d.value, ast.Constant) and \
-                type(d.value.value) is int:
-            self.error_at(d, f"api_version is not a function; to declare "
-                          f"the API version write API_VERSION = "
-                          f"{d.value.value} (or def api_version(): return "
-                          f"{d.value.value})")
-            return None
-        if d.kind != "def" or not isinstance(fn, ast.FunctionDef) or \
-                d.decorated:
-            self.error_at(d, "api_version must be declared as a plain "
-                          "'def api_version(): return 2'")
-            return None
-        if not d.signature or not d.signature.accepts(0):
-            self.error_at(d, "api_version() takes no parameters; it is "
-                          "called as api_version()")
-            return None
-        body = fn.body
-        if body and isinstance(body[0], ast.Expr) and \
-                isinstance(body[0].value, ast.Constant) and \
-                isinstance(body[0].value.value, str):
-            body = body[1:]  # docstring
-        if len(body) == 1 and isinstance(body[0], ast.Return) and \
-                body[0].value is not None:
-            value = body[0].value
-            if isinstance(value, ast.Constant):
-                return self.version_literal(value, "api_version()")
-            self.error(value, "api_version() must return the integer "
-                       "literal 1 or 2, not an expression")
-            return None
-        self.error_at(d, "api_version() must be a single return of the "
-                      "integer literal 1 or 2, so that the version is known "
-                      "without running the script")
-        return None
-
-    def version_literal(self, value: ast.Constant, form: str) -> int | None:
-        v = value.value
-        if type(v) is not int:
-            self.error(value, f"{form} must be the integer literal 1 or 2, "
-                       f"not {_describe_literal(value)} ({v!r})")
-            return None
-        if v not in (1, 2):
-            self.error(value, f"{form} declares API version {v}; only "
-                       "1 and 2 exist")
-            return None
-        return v
-
-    # Metadata ---------------------------------------------------------
-
-    def read_metadata(self) -> None:
-        for name in METADATA:
-            cands = self.script.candidates.get(name)
-            if not cands:
-                continue
-            d = cands[-1]
-            if any(c.conditional for c in cands):
-                c = next(c for c in cands if c.conditional)
-                self.error_at(c, f"'{name}' must be assigned at top level, "
-                              f"not inside '{c.conditional}': pyplugin-gen "
-                              "bakes it into the plugin at build time")
-                continue
-            value = d.value
-            if not (isinstance(value, ast.Constant) and
-                    isinstance(value.value, str)):
-                at = value if value is not None else d.node
-                what = (_describe_literal(value) if value is not None
-                        else None) or d.what or "an expression"
-                message = f"'{name}' must be a string literal, not {what}"
-                if value is not None:
-                    self.error(at, message)
-                else:
-                    self.error_at(d, message)
-                continue
-            text = value.value
-            if not self.c_safe(value, f"'{name}'", text):
-                continue
-            if name == "magic_config_key" and not CONFIG_KEY.match(text):
-                self.error(value, f"magic_config_key {text!r} is not a key "
-                           "nbdkit accepts: a key must begin with an ASCII "
-                           "letter and contain only ASCII letters, digits, "
-                           "'.', '_' and '-'")
-                continue
-            self.script.metadata[name] = Metadata(text, d.line, d.col)
-        doc = self.script.docstring
-        if doc is not None and "config_help" not in self.script.metadata:
-            self.c_safe(self.docstring_node, "the module docstring (used "
-                        "as config_help)", doc)
-
-    def c_safe(self, node: ast.AST | None, what: str, text: str) -> bool:
-        """A C string must carry text unchanged: no NUL, valid UTF-8."""
-        problem = None
-        if "\0" in text:
-            problem = "contains a NUL character, which a C string cannot carry"
-        else:
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:
-                problem = "contains a lone surrogate, which UTF-8 cannot encode"
-        if problem is None:
-            return True
-        if node is not None:
-            self.error(node, f"{what} {problem}")
-        else:
-            self.diags.error(self.script.path, 1, 1, f"{what} {problem}")
-        return False
-
 
 def _is_generator_lambda(fn: ast.Lambda) -> bool:
     todo: list[ast.AST] = [fn.body]

@@ -10,14 +10,12 @@ import re
 import select
 import shutil
 import subprocess
-import sys
 import tempfile
 import textwrap
 import time
 import unittest
 
-from common import (CORPUS, EXAMPLES, GEN, TOP, generator_command,
-                    generator_env, run_check)
+from common import TOP, generator_command, generator_env, run_check
 
 from pyplugin_gen import introspect, nbdkit_header
 

@@ -22,7 +22,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import textwrap
 import unittest
 
 from common import generator_command, generator_env, run_check
