@@ -142,19 +142,6 @@ def bake_site() -> Site:
     )
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pyplugin-gen-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def compiler_command(source: str, output: str, build_dir: str) -> list[str]:
     """The cc command line; CC and CFLAGS from the environment win."""
     cc = os.environ.get("CC") or buildconfig.CC

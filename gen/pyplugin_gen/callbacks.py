@@ -41,6 +41,12 @@ class Dialect(enum.Enum):
             Dialect.RELEASED: "API 2 (API_VERSION = 2)",
         }[self]
 
+    @property
+    def title(self) -> str:
+        """Its short name, for the manual."""
+        return {Dialect.API1: "API 1", Dialect.SEED: "API 2 seed",
+                Dialect.RELEASED: "API 2 released"}[self]
+
 
 class Result(enum.Enum):
     """How the Python return value becomes the C return value.
@@ -48,19 +54,44 @@ class Result(enum.Enum):
     Each kind names one conversion function in runtime/convert.c.
     """
 
-    NONE = "none"  # ignored; only the exception matters
-    HANDLE = "handle"  # any object, kept as the connection handle
-    BOOL = "bool"  # Python truthiness (nbdkit python wrongly uses `is True`)
-    FUA = "fua"  # nbdkit.FUA_NONE .. FUA_NATIVE
-    CACHE = "cache"  # nbdkit.CACHE_NONE .. CACHE_NATIVE
-    THREAD_MODEL = "thread_model"  # nbdkit.THREAD_MODEL_*
-    SIZE = "size"  # non-negative integer fitting int64_t
-    BUFFER = "buffer"  # buffer protocol, at least count bytes, copied to buf
-    STRING = "string"  # str, returned to nbdkit interned
-    EXPORTS = "exports"  # iterable of names or (name, description)
-    EXTENTS = "extents"  # iterable of (offset, length, type)
-    BLOCK_SIZE = "block_size"  # (minimum, preferred, maximum)
-    ZERO = "zero"  # as NONE, but set_error(EOPNOTSUPP) falls back to pwrite
+    NONE = "none"
+    HANDLE = "handle"
+    BOOL = "bool"
+    FUA = "fua"
+    CACHE = "cache"
+    THREAD_MODEL = "thread_model"
+    SIZE = "size"
+    BUFFER = "buffer"
+    STRING = "string"
+    EXPORTS = "exports"
+    EXTENTS = "extents"
+    BLOCK_SIZE = "block_size"
+    ZERO = "zero"
+
+    @property
+    def returns(self) -> str:
+        """What the script returns, for the manual."""
+        return _RETURNS[self]
+
+
+_RETURNS = {
+    Result.NONE: "nothing (a result is ignored)",
+    Result.HANDLE: "the connection's handle, any object",
+    # nbdkit python takes only `is True` as true.
+    Result.BOOL: "a truth value (Python truthiness)",
+    Result.FUA: "nbdkit.FUA_NONE, FUA_EMULATE or FUA_NATIVE",
+    Result.CACHE: "nbdkit.CACHE_NONE, CACHE_EMULATE or CACHE_NATIVE",
+    Result.THREAD_MODEL: "one of nbdkit.THREAD_MODEL_*",
+    Result.SIZE: "a non-negative integer that fits in int64_t",
+    Result.BUFFER: "an object with the buffer protocol, at least count "
+                   "bytes (a longer one is cut)",
+    Result.STRING: "a str",
+    Result.EXPORTS: "an iterable of names or (name, description) pairs",
+    Result.EXTENTS: "an iterable of (offset, length, type) triples",
+    Result.BLOCK_SIZE: "(minimum, preferred, maximum)",
+    Result.ZERO: "nothing; nbdkit.set_error(errno.EOPNOTSUPP) before "
+                 "raising makes nbdkit fall back to pwrite",
+}
 
 
 # Result kinds that fill in C parameters rather than return a value.
@@ -216,6 +247,14 @@ class Callback:
 
     def python_signature(self, dialect: Dialect) -> str:
         return f"{self.name}({', '.join(self.params(dialect))})"
+
+    def signatures(self) -> list[tuple[tuple[Dialect, ...], tuple[str, ...]]]:
+        """The Python parameters, each with the dialects that use them,
+        in dialect order: one entry when every dialect agrees."""
+        out: dict[tuple[str, ...], list[Dialect]] = {}
+        for d in Dialect:
+            out.setdefault(self.params(d), []).append(d)
+        return [(tuple(ds), params) for params, ds in out.items()]
 
 
 def _all(params: tuple[str, ...]) -> dict[Dialect, tuple[str, ...]]:

@@ -8,10 +8,10 @@ import re
 import sys
 
 from . import buildconfig
-from .build import (BuildError, bake_site, compile_plugin, compile_script,
-                    write_atomic)
+from .build import BuildError, bake_site, compile_plugin, compile_script
 from .check import check
 from .diagnostics import Diagnostics
+from .files import write_atomic
 from .render import render
 from .script import Script, read
 
@@ -158,7 +158,7 @@ def _build(script: Script, name: str, args: argparse.Namespace) -> None:
     c_source = render(script, name, bytecode.code, bytecode.magic,
                       bytecode.python_version, site=bake_site())
     if args.emit_c:
-        write_atomic(args.emit_c, c_source.encode("utf-8"))
+        write_atomic(args.emit_c, c_source)
     else:
         compile_plugin(c_source, args.output or f"{name}-plugin.so",
                        name, args.verbose)

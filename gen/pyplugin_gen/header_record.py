@@ -38,9 +38,9 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 
 from . import libclang
+from .files import write_atomic
 from .libclang import CursorKind, TypeKind
 
 RECORD_FORMAT = 2
@@ -220,20 +220,6 @@ def c_header(record: dict) -> str:
     lines += [f"  X ({c['name']}) \\" for c in record["constants"]]
     lines += ["  /* end */", "", "#endif /* PYP_NBDKIT_RECORD_H */", ""]
     return "\n".join(lines)
-
-
-def write_atomic(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".header-record-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def dumps(record: dict) -> str:

@@ -23,6 +23,7 @@ if GEN not in sys.path:
     sys.path.insert(0, GEN)
 
 from pyplugin_gen import buildconfig, header_record, nbdkit_header  # noqa
+from pyplugin_gen.files import write_atomic  # noqa: E402
 from pyplugin_gen.header_record import read_header  # noqa: E402
 
 RUNTIME = os.path.join(TOP, "runtime")
@@ -144,9 +145,9 @@ def make_record(include: str, directory: str) -> str:
     include, as make would write them; returns the record's path."""
     record = read_header(PYPLUGIN_H, ["-I", include, *build_flags()])
     path = os.path.join(directory, "nbdkit-header.json")
-    header_record.write_atomic(path, header_record.dumps(record))
+    write_atomic(path, header_record.dumps(record))
     generated = os.path.join(directory, "generated")
-    header_record.write_atomic(os.path.join(generated, "nbdkit-record.h"),
+    write_atomic(os.path.join(generated, "nbdkit-record.h"),
                                header_record.c_header(record))
     return path
 
