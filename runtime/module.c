@@ -227,8 +227,10 @@ do_nanosleep (PyObject *self UNUSED, PyObject *args UNUSED)
 
   if (!PyArg_ParseTuple (args, "II:nanosleep", &sec, &nsec))
     return NULL;
-  Py_BEGIN_ALLOW_THREADS r = nbdkit_nanosleep (sec, nsec);
-  Py_END_ALLOW_THREADS return PyBool_FromLong (r == 0);
+  Py_BEGIN_ALLOW_THREADS
+  r = nbdkit_nanosleep (sec, nsec);
+  Py_END_ALLOW_THREADS
+  return PyBool_FromLong (r == 0);
 }
 #endif
 

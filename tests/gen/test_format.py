@@ -77,6 +77,13 @@ class GeneratedCIsFormatted(unittest.TestCase):
         ugly = "static int f(int a,int b){return a+b;}\n"
         self.assertNotEqual(ugly, clang_format(ugly, "plugin.c"))
 
+    def test_allow_threads_are_statements(self):
+        # Py_BEGIN/END_ALLOW_THREADS open and close a block; the style
+        # keeps each on a line of its own, as in CPython.
+        text = ("static void\nf (void)\n{\n  Py_BEGIN_ALLOW_THREADS\n"
+                "  g ();\n  Py_END_ALLOW_THREADS\n  h ();\n}\n")
+        self.assertEqual(clang_format(text, "x.c"), text)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -173,8 +173,11 @@ racer (void *arg)
     else if (r->ts != pyp_entered_)
       r->changed_ts++;
     /* Let the other thread run between setting and checking. */
-    Py_BEGIN_ALLOW_THREADS sched_yield ();
-    Py_END_ALLOW_THREADS if (pyp_last_errno () != r->err) r->wrong++;
+    Py_BEGIN_ALLOW_THREADS
+    sched_yield ();
+    Py_END_ALLOW_THREADS
+    if (pyp_last_errno () != r->err)
+      r->wrong++;
   }
   return NULL;
 }
