@@ -161,18 +161,20 @@ do_stdio_safe (PyObject *self UNUSED, PyObject *args UNUSED)
 }
 #endif
 
-/* Takes a path, returns a malloc'd path or NULL (reported by nbdkit). */
+/* A str of a string nbdkit malloc'd for us (a path, a password), which
+ * it frees; NULL (nbdkit reported why) becomes OSError.
+ */
 static UNUSED PyObject *
-path_result (char *path, const char *what)
+take_string (char *s, const char *what)
 {
   PyObject *r;
 
-  if (path == NULL) {
+  if (s == NULL) {
     PyErr_Format (PyExc_OSError, "%s failed", what);
     return NULL;
   }
-  r = PyUnicode_DecodeFSDefault (path);
-  free (path);
+  r = PyUnicode_DecodeFSDefault (s);
+  free (s);
   return r;
 }
 
@@ -184,7 +186,7 @@ do_absolute_path (PyObject *self UNUSED, PyObject *args UNUSED)
 
   if (!PyArg_ParseTuple (args, "s:absolute_path", &path))
     return NULL;
-  return path_result (nbdkit_absolute_path (path), "absolute_path");
+  return take_string (nbdkit_absolute_path (path), "absolute_path");
 }
 #endif
 
@@ -196,7 +198,7 @@ do_realpath (PyObject *self UNUSED, PyObject *args UNUSED)
 
   if (!PyArg_ParseTuple (args, "s:realpath", &path))
     return NULL;
-  return path_result (nbdkit_realpath (path), "realpath");
+  return take_string (nbdkit_realpath (path), "realpath");
 }
 #endif
 
@@ -213,7 +215,7 @@ do_read_password (PyObject *self UNUSED, PyObject *args UNUSED)
     PyErr_SetString (PyExc_RuntimeError, "read_password failed");
     return NULL;
   }
-  return path_result (password, "read_password");
+  return take_string (password, "read_password");
 }
 #endif
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import libclang
-from .libclang import CursorKind, TypeKind
+from .libclang import CursorKind, TypeKind, desugar
 
 
 @dataclass(frozen=True)
@@ -81,14 +81,6 @@ def api_name(callee: str) -> str:
 
 
 # ------------------------------------------------------------------ types
-
-def desugar(t):
-    """t without typedefs and elaboration on top."""
-    while t.kind in (TypeKind.TYPEDEF, TypeKind.ELABORATED):
-        t = t.get_named_type() if t.kind == TypeKind.ELABORATED \
-            else t.get_declaration().underlying_typedef_type
-    return t
-
 
 def typedef_names(t) -> set[str]:
     """The typedef names t is spelled through: uint32_t, __uint32_t."""

@@ -71,15 +71,6 @@ def _function_type(t, params=None) -> dict:
     }
 
 
-def _desugar(t):
-    """t without typedefs and elaboration on top, so that a field
-    declared with a typedef of a function pointer is seen as one."""
-    while t.kind in (TypeKind.TYPEDEF, TypeKind.ELABORATED):
-        t = t.get_named_type() if t.kind == TypeKind.ELABORATED \
-            else t.get_declaration().underlying_typedef_type
-    return t
-
-
 def _is_nbdkit_header(path: str) -> bool:
     return os.path.basename(path).startswith("nbdkit-") and \
         path.endswith(".h")
@@ -162,7 +153,7 @@ def read_header(header: str, flags: list[str]) -> dict:
                 if fd.kind != CursorKind.FIELD_DECL:
                     continue
                 entry = {"name": fd.spelling, "type": fd.type.spelling}
-                pointee = _desugar(fd.type).get_pointee()
+                pointee = libclang.desugar(fd.type).get_pointee()
                 if pointee.kind in (TypeKind.FUNCTIONPROTO,
                                     TypeKind.FUNCTIONNOPROTO):
                     params = [p for p in fd.get_children()

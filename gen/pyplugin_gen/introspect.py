@@ -28,6 +28,7 @@ import sys
 from . import nbdkit_header
 from .callbacks import BY_NAME
 from .diagnostics import Diagnostics, note
+from .reporter import with_article
 from .script import Definition, Script, Signature
 
 IMPORT_TIMEOUT = 60  # seconds; the PYPLUGIN_GEN_IMPORT_TIMEOUT variable wins
@@ -308,14 +309,12 @@ def _apply(script: Script, names: dict) -> None:
         where = dict(name=name, line=line, col=col, length=length)
         if not info["callable"]:
             t = info["type"]
-            what = "None" if t == "NoneType" else \
-                ("an " if t[:1] in "aeiou" else "a ") + t
+            what = "None" if t == "NoneType" else with_article(t)
             d = Definition(kind="literal", signature=None, what=what, **where)
         elif info["signature"] is None:
             t = info["type"]
-            article = "an" if t[:1].lower() in "aeiou" else "a"
             d = Definition(kind="other", signature=None,
-                           what=f"{article} {t} whose parameters Python "
+                           what=f"{with_article(t)} whose parameters Python "
                            "cannot tell", **where)
         else:
             p, r, v, k = info["signature"]

@@ -25,6 +25,14 @@ CursorKind = ci.CursorKind
 TypeKind = ci.TypeKind
 
 
+def desugar(t):
+    """t without typedefs and elaboration on top."""
+    while t.kind in (TypeKind.TYPEDEF, TypeKind.ELABORATED):
+        t = t.get_named_type() if t.kind == TypeKind.ELABORATED \
+            else t.get_declaration().underlying_typedef_type
+    return t
+
+
 class LibclangError(Exception):
     """libclang cannot be loaded, or a file cannot be parsed."""
 

@@ -8,7 +8,7 @@ import jinja2
 
 from . import buildconfig
 from .build import Site
-from .callbacks import BY_NAME, CALLBACKS, Callback
+from .callbacks import CALLBACKS, Callback
 from .script import METADATA, Script
 
 
@@ -159,6 +159,5 @@ def render(script: Script, name: str, code: bytes, magic: int,
         thread_model=("PARALLEL" if "thread_model" in script.callbacks
                       else "SERIALIZE_ALL_REQUESTS"),
         version=buildconfig.VERSION,
-        by_name=BY_NAME,
         site=site,
     )

@@ -22,6 +22,11 @@ def char_col(lines: list[str], lineno: int, byte_offset: int) -> int:
     return len(prefix.decode("utf-8", "replace")) + 1
 
 
+def with_article(noun: str) -> str:
+    """'an int', 'a list'."""
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def describe_literal(value: ast.expr) -> str | None:
     """'an int', 'a list' ... for values that certainly cannot be called."""
     if isinstance(value, ast.Constant):
@@ -33,7 +38,7 @@ def describe_literal(value: ast.expr) -> str | None:
         name = type(v).__name__
         if name == "bytes":
             return "a bytes object"
-        return ("an " if name[0] in "aeiou" else "a ") + name
+        return with_article(name)
     kinds = {
         ast.List: "a list", ast.ListComp: "a list", ast.Tuple: "a tuple",
         ast.Dict: "a dict", ast.DictComp: "a dict", ast.Set: "a set",
