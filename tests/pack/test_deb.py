@@ -25,7 +25,7 @@ for d in usr etc var; do
     -o "lowerdir=/$d,upperdir=$top/$d.up,workdir=$top/$d.work" "/$d"
 done
 cd "$top"
-DEBIAN_FRONTEND=noninteractive apt-get install -q -y --no-download \
+DEBIAN_FRONTEND=noninteractive apt-get install -q -y \
   -o Dpkg::Use-Pty=0 "./$deb" </dev/null >apt.log 2>&1 ||
   { cat apt.log; exit 1; }
 echo "installed: $(dpkg-query -W -f '${Package} ${Version} ${Status}' pyplugin-gen)"
