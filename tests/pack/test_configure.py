@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import sys
 
 from common import DEBIAN_CONFIGURE, TOP, TempDir, run
 
@@ -120,3 +121,21 @@ class Configure(TempDir):
         proc = self.configure("-q")
         self.assertEqual(proc.stdout, "")
         self.assertTrue(os.path.exists(self.path("Makefile")))
+
+
+class MissingTestTools(TempDir):
+    """What configure found missing, the test runner skips and counts."""
+
+    def test_suite_skipped_and_counted(self):
+        env = dict(os.environ, PYPLUGIN_TEST_MISSING="cunit nbdinfo")
+        for suite, lacks in (("unit", "cunit"), ("e2e", "nbdinfo")):
+            with self.subTest(suite):
+                proc = run([sys.executable, os.path.join(TOP, "tests",
+                                                         "run.py"), suite],
+                           env=env, check=False)
+                self.assertIn(f"suite {suite} skipped: configure found no "
+                              f"{lacks}", proc.stdout)
+                self.assertTrue(proc.stdout.endswith(
+                    "0 passed, 0 failed, 1 skipped\n"), proc.stdout)
+                # Nothing passed: not a success.
+                self.assertEqual(proc.returncode, 1)
