@@ -69,6 +69,13 @@ def have(*programs: str) -> bool:
     return all(shutil.which(p, path=ENV["PATH"]) for p in programs)
 
 
+def slow_only(loader, tests, pattern):
+    """load_tests of a module whose tests are long: make check-slow
+    (PYPLUGIN_SLOW=1) runs them, make check does not have them at all
+    (rather than counting them skipped every time)."""
+    return tests if SLOW else unittest.TestSuite()
+
+
 class TempDir(unittest.TestCase):
     def setUp(self) -> None:
         self.dir = tempfile.mkdtemp(prefix="pyplugin-pack-")

@@ -1,4 +1,4 @@
-"""The Debian package (long, with PYPLUGIN_SLOW): dpkg-buildpackage
+"""The Debian package (long: only make check-slow has it): dpkg-buildpackage
 builds it from the dist tarball, lintian finds no error, and `apt
 install ./pyplugin-gen_*.deb` in a mount namespace (overlays on /usr,
 /etc and /var, so the machine itself is untouched) gives a pyplugin-gen
@@ -11,8 +11,8 @@ import os
 import tarfile
 import unittest
 
-from common import (ENV, EXAMPLES, SLOW, TOP, VERSION, TempDir, have,
-                    plugindir, run)
+from common import (ENV, EXAMPLES, TOP, VERSION, TempDir, have,
+                    plugindir, run, slow_only)
 
 # Installed in a namespace whose /usr, /etc and /var are overlays: what
 # it writes goes to $1's upper directories and vanishes with it.
@@ -38,7 +38,6 @@ ls "$plugindir/nbdkit-pkgdisk-plugin.so"
 """
 
 
-@unittest.skipUnless(SLOW, "long (builds a package): PYPLUGIN_SLOW=1")
 @unittest.skipUnless(have("dpkg-buildpackage", "dh", "lintian"),
                      "needs dpkg-dev, debhelper and lintian "
                      "(scripts/install-deps)")
@@ -103,3 +102,6 @@ class DebianPackage(TempDir):
             plugindir(), "nbdkit-pkgdisk-plugin.so")), [])
         self.assertNotEqual(run(["dpkg-query", "-W", "pyplugin-gen"],
                                 check=False).returncode, 0)
+
+
+load_tests = slow_only

@@ -1,5 +1,4 @@
-"""make dist: a reproducible tarball of exactly what a build needs;
-make distcheck (long: it runs make check again) with PYPLUGIN_SLOW."""
+"""make dist: a reproducible tarball of exactly what a build needs."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import subprocess
 import tarfile
 import unittest
 
-from common import ENV, SLOW, TOP, VERSION, TempDir, run
+from common import TOP, VERSION, TempDir, run
 
 TARBALL = f"pyplugin-gen-{VERSION}.tar.gz"
 # Tracked files that serve only the repository, not a build.
@@ -79,15 +78,3 @@ class Dist(TempDir):
                       "pyplugin-gen", "data/nbdkit-header.json",
                       "config.log"):
             self.assertNotIn(prefix + built, names)
-
-    @unittest.skipUnless(SLOW, "long (make check again): PYPLUGIN_SLOW=1")
-    def test_distcheck(self):
-        # Inside distcheck, this suite's own distcheck would recurse.
-        env = dict(ENV, PYPLUGIN_SLOW="0")
-        proc = subprocess.run(["make", "-C", TOP, "distcheck"], env=env,
-                              stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True,
-                              stdin=subprocess.DEVNULL, timeout=1800)
-        self.assertEqual(proc.returncode, 0, proc.stdout[-6000:])
-        self.assertIn(f"{TARBALL} is ready for distribution", proc.stdout)
-        self.assertRegex(proc.stdout, r"\n\d+ passed, 0 failed")
