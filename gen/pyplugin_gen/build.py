@@ -142,6 +142,27 @@ def bake_site() -> Site:
     )
 
 
+def _files(directory: str, suffix: str) -> list[str]:
+    return [os.path.join(directory, n) for n in sorted(os.listdir(directory))
+            if n.endswith(suffix)]
+
+
+def build_inputs(script: Script) -> list[str]:
+    """Every file a build of script reads, for make dependency files
+    (-MD): the script as named, then the templates, the runtime's headers
+    and archive, the nbdkit header record and buildconfig.py (the
+    generator's version, compiler and flags)."""
+    from . import nbdkit_header
+    return [
+        script.path,
+        *_files(buildconfig.TEMPLATES_DIR, ".j2"),
+        *_files(buildconfig.RUNTIME_INCLUDE_DIR, ".h"),
+        buildconfig.RUNTIME_LIB,
+        nbdkit_header.record_path(),
+        os.path.abspath(buildconfig.__file__),
+    ]
+
+
 def compiler_command(source: str, output: str, build_dir: str) -> list[str]:
     """The cc command line; CC and CFLAGS from the environment win."""
     cc = os.environ.get("CC") or buildconfig.CC

@@ -8,7 +8,9 @@ import re
 import sys
 
 from . import buildconfig
-from .build import BuildError, bake_site, compile_plugin, compile_script
+from . import depfile
+from .build import (BuildError, bake_site, build_inputs, compile_plugin,
+                    compile_script)
 from .check import check
 from .diagnostics import Diagnostics
 from .files import write_atomic
@@ -30,7 +32,8 @@ status is 1 and nothing is written.
 EPILOG = """\
 With several scripts, every script is checked and every problem reported;
 then, if there was no error, each is built to NAME-plugin.so in the
-current directory (-o, -S and --name take one script only).
+current directory, or installed with --install (-o, -S, -MF, -MT and
+--name take one script only).
 """
 
 # nbdkit: "ASCII alphanumeric characters or non-leading dashes".
@@ -64,6 +67,25 @@ def parser() -> argparse.ArgumentParser:
                      help="write the C source only")
     out.add_argument("--check", action="store_true",
                      help="check the scripts and write nothing")
+    out.add_argument("--install", action="store_true",
+                     help="build and install nbdkit-NAME-plugin.so into "
+                     "nbdkit's plugin directory (under $DESTDIR if set), "
+                     "so that `nbdkit NAME` serves it")
+    p.add_argument("--plugindir", metavar="DIR",
+                   default=buildconfig.NBDKIT_PLUGINDIR,
+                   help="the plugin directory for --install (default: "
+                   "nbdkit's, from its pkg-config file: %(default)s)")
+    p.add_argument("-MD", dest="depfile", action="store_true",
+                   help="also write a make dependency file, OUT less its "
+                   "suffix plus .d (as gcc -MD)")
+    p.add_argument("-MF", dest="depfile_path", metavar="FILE",
+                   help="write the dependency file to FILE (implies -MD)")
+    p.add_argument("-MT", dest="dep_target", metavar="TARGET",
+                   help="the target named in the dependency file "
+                   "(default: OUT)")
+    p.add_argument("-MP", dest="dep_phony", action="store_true",
+                   help="add an empty rule for every dependency, so that "
+                   "make does not fail when one is deleted")
     p.add_argument("-Werror", dest="werror", action="store_const",
                    const=True, default=False,
                    help="treat warnings as errors (exit status 1)")
@@ -114,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     several = len(args.scripts) > 1
     if several:
         for flag, given in (("-o", args.output), ("-S", args.emit_c),
+                            ("-MF", args.depfile_path),
+                            ("-MT", args.dep_target),
                             ("--name", args.name)):
             if given is not None:
                 return _fail(f"{flag} names the output of one script; it "
@@ -129,10 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     if several and not args.check:
         outputs = {}
         for path, name in names.items():
-            other = outputs.setdefault(f"{name}-plugin.so", path)
+            out = output_path(name, args)
+            other = outputs.setdefault(out, path)
             if other != path:
                 return _fail(f"{other} and {path} would both be built to "
-                             f"{name}-plugin.so")
+                             f"{out}")
 
     diags = Diagnostics(werror=args.werror,
                         show_unchecked=(args.verbose if args.unchecked is None
@@ -153,12 +178,43 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def output_path(name: str, args: argparse.Namespace) -> str:
+    """Where the build of the plugin NAME goes."""
+    if args.emit_c:
+        return args.emit_c
+    if args.output:
+        return args.output
+    if args.install:
+        # nbdkit NAME loads PLUGINDIR/nbdkit-NAME-plugin.so.
+        destdir = os.environ.get("DESTDIR", "")
+        return os.path.join(destdir + args.plugindir,
+                            f"nbdkit-{name}-plugin.so")
+    return f"{name}-plugin.so"
+
+
 def _build(script: Script, name: str, args: argparse.Namespace) -> None:
     bytecode = compile_script(script)
     c_source = render(script, name, bytecode.code, bytecode.magic,
                       bytecode.python_version, site=bake_site())
+    output = output_path(name, args)
     if args.emit_c:
-        write_atomic(args.emit_c, c_source)
+        write_atomic(output, c_source)
     else:
-        compile_plugin(c_source, args.output or f"{name}-plugin.so",
-                       name, args.verbose)
+        if args.install:
+            os.makedirs(os.path.dirname(output), exist_ok=True)
+        compile_plugin(c_source, output, name, args.verbose)
+        if args.install and args.verbose:
+            print(f"pyplugin-gen: installed {output}", file=sys.stderr)
+    if args.depfile or args.depfile_path:
+        _write_depfile(script, output, args)
+
+
+def _write_depfile(script: Script, output: str,
+                   args: argparse.Namespace) -> None:
+    path = args.depfile_path or os.path.splitext(output)[0] + ".d"
+    try:
+        text = depfile.render(args.dep_target or output,
+                              build_inputs(script), args.dep_phony)
+    except ValueError as e:
+        raise BuildError(str(e)) from e
+    write_atomic(path, text.encode("utf-8"))

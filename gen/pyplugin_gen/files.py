@@ -12,7 +12,6 @@ def write_atomic(path: str, data: bytes | str) -> None:
     if isinstance(data, str):
         data = data.encode("utf-8")
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pyplugin-gen-")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -39,7 +39,7 @@ import json
 import os
 import sys
 
-from . import libclang
+from . import depfile, libclang
 from .files import write_atomic
 from .libclang import CursorKind, TypeKind
 
@@ -217,10 +217,6 @@ def dumps(record: dict) -> str:
     return json.dumps(record, indent=1, sort_keys=True) + "\n"
 
 
-def _make_escape(path: str) -> str:
-    return path.replace("$", "$$").replace(" ", "\\ ").replace("#", "\\#")
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     flags: list[str] = []
@@ -239,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     h.add_argument("record")
     args = p.parse_args(argv)
     try:
+        for out in (args.output, getattr(args, "depfile", None)):
+            if out:
+                os.makedirs(os.path.dirname(os.path.abspath(out)),
+                            exist_ok=True)
         if args.command == "record":
             record = read_header(args.header, flags)
             write_atomic(args.output, dumps(record))
@@ -247,9 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                                         record["headers"].values()]
                 # As gcc -MP: a rule for each header, so that make does
                 # not stop when one disappears.
-                text = "%s: %s\n" % (_make_escape(args.output),
-                                     " ".join(_make_escape(d) for d in deps))
-                text += "".join(f"\n{_make_escape(d)}:\n" for d in deps)
+                text = depfile.render(args.output, deps, phony=True)
                 write_atomic(args.depfile, text)
         else:
             with open(args.record, encoding="utf-8") as f:

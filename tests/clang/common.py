@@ -147,6 +147,7 @@ def make_record(include: str, directory: str) -> str:
     path = os.path.join(directory, "nbdkit-header.json")
     write_atomic(path, header_record.dumps(record))
     generated = os.path.join(directory, "generated")
+    os.makedirs(generated, exist_ok=True)
     write_atomic(os.path.join(generated, "nbdkit-record.h"),
                                header_record.c_header(record))
     return path
