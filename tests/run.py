@@ -8,7 +8,10 @@ Suites, in this order:
   gen    unittest discovery in tests/gen (the generator)
   ...    every other tests/<dir> holding test_*.py, by name
   e2e    unittest discovery in tests/e2e (real nbdkit, real clients)
-With arguments, only the suites named.
+With arguments, only the suites named; SUITE:NAME runs only NAME of
+that suite, a module, class or test as unittest names it
+(e2e:test_handles, e2e:test_handles.Seed.test_generated), and a CUnit
+suite or test of unit (unit:convert, unit:convert:view_bounds).
 
 Each suite prints its tests as they run, then one line:
   suite SUITE: N passed, N failed, N skipped (S s)
@@ -81,7 +84,8 @@ class Totals:
 CUNIT_ROW = r"^\s*{}\s+(\d+)\s+(\d+)\s+(\S+)\s+(\d+)\s+(\d+)\s*$"
 
 
-def run_cunit(totals: Totals) -> None:
+def run_cunit(totals: Totals, only: str | None = None) -> None:
+    """The CUnit program; only is SUITE or SUITE:TEST."""
     start = time.monotonic()
     if not os.path.exists(CUNIT):
         sources = [f for f in os.listdir(os.path.join(TESTS, "unit"))
@@ -96,7 +100,8 @@ def run_cunit(totals: Totals) -> None:
         return
     sys.stdout.flush()
     try:
-        proc = subprocess.run([CUNIT], stdout=subprocess.PIPE,
+        proc = subprocess.run([CUNIT, *(only.split(":") if only else [])],
+                              stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True,
                               errors="replace", cwd=TOP,
                               stdin=subprocess.DEVNULL,
@@ -120,7 +125,8 @@ def run_cunit(totals: Totals) -> None:
         return
     total, ran, failed_tests = (int(tests.group(i)) for i in (1, 2, 4))
     passed = ran - failed_tests
-    failed, skipped = failed_tests, total - ran
+    # Tests left out by a SUITE:TEST choice are not skips.
+    failed, skipped = failed_tests, 0 if only else total - ran
     # A suite whose set-up fails runs none of its tests: they are
     # failures, not skips.
     suite_failures = int(suites.group(4)) if suites else 0
@@ -183,10 +189,15 @@ class CountingResult(unittest.TextTestResult):
         return len(passed), len(failed), len(skipped)
 
 
-def unittest_child(directory: str, result_file: str) -> int:
-    """In the child: run one unittest suite, write its counts."""
-    suite = unittest.TestLoader().discover(directory, pattern="test_*.py",
-                                           top_level_dir=directory)
+def unittest_child(directory: str, result_file: str,
+                   name: str | None = None) -> int:
+    """In the child: run one unittest suite (or only name in it), write
+    its counts."""
+    loader = unittest.TestLoader()
+    suite = loader.discover(directory, pattern="test_*.py",
+                            top_level_dir=directory)
+    if name is not None:
+        suite = loader.loadTestsFromName(name)
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2,
                                      resultclass=CountingResult)
     result = runner.run(suite)
@@ -196,7 +207,8 @@ def unittest_child(directory: str, result_file: str) -> int:
     return 0
 
 
-def run_unittest(name: str, directory: str, totals: Totals) -> None:
+def run_unittest(name: str, directory: str, totals: Totals,
+                 only: str | None = None) -> None:
     """Each suite in a process of its own: test modules of different
     suites may share a name, and a crash ends only its own suite."""
     start = time.monotonic()
@@ -204,7 +216,8 @@ def run_unittest(name: str, directory: str, totals: Totals) -> None:
     with tempfile.NamedTemporaryFile("r", prefix="pyplugin-run-",
                                      suffix=".counts") as counts:
         proc = subprocess.run([sys.executable, os.path.abspath(__file__),
-                               "--child", directory, counts.name],
+                               "--child", directory, counts.name,
+                               *([only] if only else [])],
                               cwd=TOP, stdin=subprocess.DEVNULL)
         text = counts.read().split()
     seconds = time.monotonic() - start
@@ -229,14 +242,15 @@ def all_suites() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["--child"] and len(argv) == 3:
-        return unittest_child(argv[1], argv[2])
+    if argv[:1] == ["--child"] and len(argv) in (3, 4):
+        return unittest_child(*argv[1:])
     if any(a.startswith("-") for a in argv):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     totals = Totals()
     missing = set(os.environ.get("PYPLUGIN_TEST_MISSING", "").split())
-    for name in argv or all_suites():
+    for arg in argv or all_suites():
+        name, _, only = arg.partition(":")
         lacks = [m for m in REQUIRES.get(name, ()) if m in missing]
         if lacks:
             print(f"suite {name} skipped: configure found no "
@@ -244,14 +258,14 @@ def main(argv: list[str]) -> int:
             totals.add(name, 0, 0, 1, 0)
             continue
         if name == "unit":
-            run_cunit(totals)
+            run_cunit(totals, only or None)
             continue
         directory = os.path.join(TESTS, name)
         if not os.path.isdir(directory):
             print(f"there is no suite tests/{name}", flush=True)
             totals.add(name, 0, 1, 0, 0)
             continue
-        run_unittest(name, directory, totals)
+        run_unittest(name, directory, totals, only or None)
     print(totals.summary(), flush=True)
     return 1 if totals.failed or totals.passed == 0 else 0
 

@@ -220,8 +220,39 @@ fail:
   exit (EXIT_FAILURE);
 }
 
+/* Run every test, or those of one suite (SUITE), or one test (SUITE
+ * TEST); false if a name names nothing.
+ */
+static bool
+run (int argc, char **argv)
+{
+  CU_pSuite suite;
+  CU_pTest test;
+
+  if (argc < 2) {
+    CU_basic_run_tests ();
+    return true;
+  }
+  suite = CU_get_suite (argv[1]);
+  if (suite == NULL) {
+    fprintf (stderr, "test-runtime: no suite %s\n", argv[1]);
+    return false;
+  }
+  if (argc < 3) {
+    CU_basic_run_suite (suite);
+    return true;
+  }
+  test = CU_get_test (suite, argv[2]);
+  if (test == NULL) {
+    fprintf (stderr, "test-runtime: no test %s in %s\n", argv[2], argv[1]);
+    return false;
+  }
+  CU_basic_run_test (suite, test);
+  return true;
+}
+
 int
-main (void)
+main (int argc, char **argv)
 {
   unsigned failures;
 
@@ -241,8 +272,8 @@ main (void)
   add_threads_tests ();
 
   CU_basic_set_mode (CU_BRM_VERBOSE);
-  CU_basic_run_tests ();
-  failures = CU_get_number_of_failure_records ();
+  failures = run (argc, argv) ? 0 : 1;
+  failures += CU_get_number_of_failure_records ();
   CU_cleanup_registry ();
 
   Py_CLEAR (globals);
