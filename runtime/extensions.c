@@ -3,7 +3,8 @@
  *
  * An extension module is a shared object that Python dlopens.  Its bytes
  * travel inside the plugin; on its first import a finder on sys.meta_path
- * copies them to a memfd and has Python's own ExtensionFileLoader load
+ * copies them to a memfd and has Python's own ExtensionFileLoader (from
+ * the import machinery, which is always there) load
  * /proc/self/fd/N.  Its undefined Py* symbols resolve against the
  * plugin's, which nbdkit loaded with RTLD_GLOBAL and which exports
  * libpython's symbols.  The memfd stays open: the dynamic loader knows a
@@ -15,7 +16,8 @@
 
 static const char finder_source[] =
   "import os, sys\n"
-  "from importlib.machinery import ExtensionFileLoader, ModuleSpec\n"
+  "from _frozen_importlib import ModuleSpec\n"
+  "from _frozen_importlib_external import ExtensionFileLoader\n"
   "\n"
   "class EmbeddedExtensionFinder:\n"
   "    \"\"\"C extension modules embedded in the plugin.\"\"\"\n"

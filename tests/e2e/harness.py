@@ -210,11 +210,14 @@ class Server:
     ["python", SCRIPT, key=value...].  With foreground=False nbdkit
     forks into the background (-P pidfile) and is stopped by its pid.
     The server is always stopped on leaving the block, SIGTERM first,
-    SIGKILL if it does not exit in STOP_TIMEOUT seconds.
+    SIGKILL if it does not exit in STOP_TIMEOUT seconds.  wrapper is a
+    command that runs nbdkit by exec'ing its arguments (so that the
+    process started is nbdkit), such as one that hides Python first.
     """
 
     def __init__(self, *args, foreground=True, verbose=False,
-                 nbdkit_options=(), env=None, readonly=False):
+                 nbdkit_options=(), env=None, readonly=False, wrapper=()):
+        self.wrapper = list(wrapper)
         self.args = [str(a) for a in args]
         self.foreground = foreground
         self.verbose = verbose
@@ -258,7 +261,7 @@ class Server:
         if self.readonly:
             cmd.append("-r")
         cmd += self.nbdkit_options + self.args
-        self.cmd = cmd
+        self.cmd = cmd = self.wrapper + cmd
         log = open(self.logfile, "wb")
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
