@@ -132,8 +132,8 @@ class _Walker:
         if level == 0:
             return module
         parts = self.package.split(".") if self.package else []
-        if level - 1 > len(parts) or not parts:
-            return None
+        if level - 1 >= len(parts):
+            return None  # beyond the top-level package: ImportError
         base = parts[:len(parts) - (level - 1)]
         return ".".join(base + ([module] if module else []))
 
@@ -294,12 +294,19 @@ def closure(tree: ast.Module, script_name: str, path: list[str],
             queue.append((prefix, chain + (prefix,), line, optional))
         return True
 
+    def fallback_needed(imp: _Import) -> bool:
+        """False for the handler's import when the try body's work."""
+        return not imp.fallback_for or any(finder.find(n) is None
+                                           for n in imp.fallback_for)
+
     script = imports(tree, "", whole=True)
     for name in (*RUNTIME_MODULES, *freeze):
         if not want(name, (), 0, False) and diags is not None:
             diags.error(script_path, 0, 0,
                         f"module {name!r} to freeze cannot be found")
     for imp in script.imports:
+        if not fallback_needed(imp):
+            continue
         ok = want(imp.name, (), imp.line, imp.optional)
         if not ok and not imp.optional and diags is not None:
             report = (diags.warning if imp.conditional else diags.error)
@@ -327,9 +334,8 @@ def closure(tree: ast.Module, script_name: str, path: list[str],
             result.file_uses.extend((name, found.path, n)
                                     for n in walker.file_lines)
         for imp in walker.imports:
-            if imp.fallback_for and all(finder.find(n) is not None
-                                        for n in imp.fallback_for):
-                continue  # the try body's imports succeed
+            if not fallback_needed(imp):
+                continue
             want(imp.name, chain, line, True)
             for sub in imp.fromlist:
                 _want_submodule(finder, want, imp.name, sub, chain, line)
