@@ -38,9 +38,11 @@ BUILTIN = frozenset(sys.builtin_module_names) | {"nbdkit"}
 # Python's own frozen modules ("os.path" is an alias set up by os).
 PREFROZEN = frozenset(_imp._frozen_module_names()) | {"os.path"}
 
-# Handlers under which a failed import is expected (and survived).
+# Handlers under which a failed import is expected (and survived), and
+# a missing __file__.
 _CATCHES_IMPORT = {"ImportError", "ModuleNotFoundError", "Exception",
                    "BaseException"}
+_CATCHES_NAME = {"NameError", "Exception", "BaseException"}
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,13 @@ class _Import:
     fallback_for: tuple[str, ...] = ()
 
 
-def _catches_import(handler: ast.ExceptHandler) -> bool:
+def _catches(handler: ast.ExceptHandler, names: set[str]) -> bool:
     if handler.type is None:
         return True
     types = (handler.type.elts if isinstance(handler.type, ast.Tuple)
              else [handler.type])
-    return any(isinstance(t, ast.Name) and t.id in _CATCHES_IMPORT
-               or isinstance(t, ast.Attribute) and t.attr in _CATCHES_IMPORT
+    return any(isinstance(t, ast.Name) and t.id in names
+               or isinstance(t, ast.Attribute) and t.attr in names
                for t in types)
 
 
@@ -127,6 +129,7 @@ class _Walker:
         self.whole = whole
         self.imports: list[_Import] = []
         self.file_lines: list[int] = []
+        self.guarded = 0  # inside a try that survives a NameError
 
     def resolve(self, module: str | None, level: int) -> str | None:
         if level == 0:
@@ -158,10 +161,14 @@ class _Walker:
             self.walk(node.orelse, optional, True, in_function)
             return
         if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
-            catches = any(_catches_import(h) for h in node.handlers)
+            catches = any(_catches(h, _CATCHES_IMPORT)
+                          for h in node.handlers)
+            guards = any(_catches(h, _CATCHES_NAME) for h in node.handlers)
             start = len(self.imports)
+            self.guarded += guards
             self.walk(node.body, optional or catches, conditional,
                       in_function)
+            self.guarded -= guards
             tried = tuple(i.name for i in self.imports[start:])
             start = len(self.imports)
             self.walk(node.handlers, optional, True, in_function)
@@ -190,7 +197,7 @@ class _Walker:
                 self.imports.append(_Import(name, (), node.lineno, True,
                                             conditional))
         if isinstance(node, ast.Name) and node.id == "__file__" \
-                and not in_function:
+                and not in_function and not self.guarded:
             self.file_lines.append(node.lineno)
         branch = isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While,
                                    ast.With, ast.AsyncWith, ast.Match))

@@ -187,7 +187,8 @@ class ClosureTest(Base):
             "import importlib\nimportlib.import_module('plug')\n"))
 
     def test_file_at_import_time_is_recorded(self):
-        self.write("usesfile.py", "HERE = __file__\ndef f():\n    return __file__\n")
+        self.write("usesfile.py", "HERE = __file__\ndef f():\n    return __file__\n"
+                   "try:\n    THERE = __file__\nexcept NameError:\n    pass\n")
         result = self.closure("import usesfile\n")
         uses = [(m, line) for m, _, line in result.file_uses
                 if m == "usesfile"]
