@@ -527,11 +527,13 @@ def dump_plugin(plugin_so, *args):
 
 class TempDirMixin:
     """setUpClass makes cls.tmpdir (tearDownClass removes it) and
-    generates a plugin from each script in GENERATE; a test gets one
-    with self.generated(script), which fails the test with the
-    generator's message if generating failed."""
+    generates a plugin from each script in GENERATE, with the generator
+    arguments GENERATE_ARGS; a test gets one with self.generated(script),
+    which fails the test with the generator's message if generating
+    failed."""
 
     GENERATE = ()
+    GENERATE_ARGS = ()
 
     @classmethod
     def setUpClass(cls):
@@ -551,7 +553,8 @@ class TempDirMixin:
         if path not in cls._generated:
             outdir = tempfile.mkdtemp(prefix="gen-", dir=cls.tmpdir)
             try:
-                cls._generated[path] = build_plugin(path, outdir)
+                cls._generated[path] = build_plugin(path, outdir,
+                                                    *cls.GENERATE_ARGS)
             except AssertionError as e:
                 cls._generated[path] = e
         return cls._generated[path]

@@ -86,6 +86,10 @@ class HiddenPython(StandaloneMixin, unittest.TestCase):
                 plugin = self.standalone(example(name))
                 info, _ = dump_plugin(plugin)
                 self.assertEqual(info.get("python_standalone"), "yes")
+                self.assertNotIn("python_site", info)
+                self.assertGreater(int(info["python_frozen_modules"]), 10)
+                self.assertGreater(int(info["python_frozen_bytes"]), 10**5)
+                self.assertEqual(info["python_embedded_extensions"], "")
                 with Server(plugin, *config,
                             wrapper=hide_python_wrapper()) as srv:
                     copy_in_out(self, srv, 4 * MiB, name)
