@@ -82,6 +82,10 @@ def parser() -> argparse.ArgumentParser:
                    "the script imports into it, so that it serves where no "
                    "Python is installed (default when PYPLUGIN_GEN_STANDALONE "
                    "is set and not empty)")
+    p.add_argument("--no-standalone", dest="standalone",
+                   action="store_false",
+                   help="a default plugin, whatever PYPLUGIN_GEN_STANDALONE "
+                   "says")
     p.add_argument("--freeze", action="append", default=[],
                    metavar="MODULE",
                    help="with --standalone, also freeze MODULE and what it "

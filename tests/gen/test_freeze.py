@@ -253,5 +253,67 @@ class PrepareTest(Base):
         self.assertEqual(parts.stdlib_dir, SITE.stdlib_dir)
 
 
+
+class UndefinedSymbolsTest(Base):
+    """standalone.check_undefined: what the linked plugin leaves to the
+    libraries it names, and to nbdkit."""
+
+    def link(self, body, *libs):
+        src = self.write("t.c", body)
+        so = os.path.join(self.dir, "t.so")
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", so, src, *libs],
+                       check=True)
+        return so
+
+    def test_nbdkit_and_named_libraries_are_fine(self):
+        so = self.link("extern void nbdkit_debug (const char *, ...);\n"
+                       "extern double cos (double);\n"
+                       "double f (double x) { nbdkit_debug (\"x\");"
+                       " return cos (x); }\n", "-lm")
+        standalone.check_undefined(so)
+
+    def test_a_symbol_no_library_has_is_an_error(self):
+        so = self.link("extern int XML_SetCommentHandler (void);\n"
+                       "int f (void) { return XML_SetCommentHandler (); }\n")
+        with self.assertRaises(standalone.BuildError) as cm:
+            standalone.check_undefined(so)
+        self.assertIn("XML_SetCommentHandler", str(cm.exception))
+
+
+
+class CommandLineTest(Base):
+    """--standalone, PYPLUGIN_GEN_STANDALONE and --no-standalone."""
+
+    def parse(self, argv, env):
+        from pyplugin_gen import cli
+        old = os.environ.get("PYPLUGIN_GEN_STANDALONE")
+        os.environ.pop("PYPLUGIN_GEN_STANDALONE", None)
+        if env is not None:
+            os.environ["PYPLUGIN_GEN_STANDALONE"] = env
+        try:
+            return cli.parser().parse_args([*argv, "x.py"])
+        finally:
+            os.environ.pop("PYPLUGIN_GEN_STANDALONE", None)
+            if old is not None:
+                os.environ["PYPLUGIN_GEN_STANDALONE"] = old
+
+    def test_modes(self):
+        self.assertFalse(self.parse([], None).standalone)
+        self.assertFalse(self.parse([], "").standalone)
+        self.assertTrue(self.parse([], "1").standalone)
+        self.assertTrue(self.parse(["--standalone"], None).standalone)
+        self.assertFalse(self.parse(["--no-standalone"], "1").standalone)
+        args = self.parse(["--standalone", "--freeze", "a", "--freeze", "b",
+                           "--exclude", "c"], None)
+        self.assertEqual((args.freeze, args.exclude), (["a", "b"], ["c"]))
+
+    def test_freeze_needs_standalone(self):
+        from pyplugin_gen import cli
+        path = self.write("plugin.py", "def open(r):\n    return 1\n"
+                          "def get_size(h):\n    return 1\n"
+                          "def pread(h, c, o):\n    return bytes(c)\n")
+        self.assertEqual(cli.main(["--check", "--freeze", "json", path]), 1)
+
+
 if __name__ == "__main__":
     unittest.main()
