@@ -183,16 +183,19 @@ def _standalone_parts(script: Script, site, diags: Diagnostics,
     parts, found = standalone.prepare(script, tree, site, diags,
                                       tuple(args.freeze),
                                       tuple(args.exclude))
+    if parts.libraries:
+        # What an image author must copy beside the plugin.
+        print(f"{script.path}: note: the embedded C extensions "
+              f"({', '.join(e.name for e in parts.extensions)}) need "
+              f"{', '.join(parts.libraries)} at run time", file=sys.stderr)
     if args.verbose:
         for m in found.missing:
             print(f"{script.path}: note: module {m.name!r} "
                   f"({' -> '.join(m.chain + (m.name,))}) not found, left "
                   "out", file=sys.stderr)
         print(f"{script.path}: note: {len(parts.modules)} modules frozen, "
-              f"{parts.module_bytes} bytes; extensions: "
-              f"{', '.join(e.name for e in parts.extensions) or 'none'}; "
-              f"they need: {', '.join(parts.libraries) or 'nothing'}",
-              file=sys.stderr)
+              f"{parts.module_bytes} bytes; C extensions embedded: "
+              f"{len(parts.extensions)}", file=sys.stderr)
     return parts
 
 

@@ -114,6 +114,12 @@ def _extension(script: Script, diags: Diagnostics,
         _module_error(script, diags, m, f"the C extension {m.path} links "
                       f"{python[0]}, which a standalone plugin replaces")
         return None
+    missing = [name for name, path in _library_paths(m.path).items()
+               if path is None]
+    if missing:
+        _module_error(script, diags, m, f"the C extension {m.path} needs "
+                      f"{', '.join(missing)}, which is not found here")
+        return None
     with open(m.path, "rb") as f:
         data = f.read()
     return Extension(m.name, data,
@@ -185,7 +191,7 @@ def _library_paths(plugin: str) -> dict[str, str | None]:
     proc = subprocess.run(["ldd", plugin], capture_output=True, text=True)
     paths: dict[str, str | None] = {}
     for line in proc.stdout.splitlines():
-        m = re.match(r"\s*(\S+) => (\S+|not found)", line)
+        m = re.match(r"\s*(\S+) => (not found|\S+)", line)
         if m:
             paths[m.group(1)] = None if m.group(2) == "not found" \
                 else m.group(2)

@@ -235,6 +235,23 @@ class PrepareTest(Base):
         self.assertIn("wrapper -> badext", errors[0].message)
         self.assertIn("libpython3.11", errors[0].message)
 
+    def test_extension_whose_library_is_missing_is_an_error(self):
+        suffix = sysconfig.get_config_var("EXT_SUFFIX")
+        lib = self.write("libgone.c", "int gone (void) { return 0; }\n")
+        ext = self.write("needsgone.c", "int gone (void);\n"
+                         "int PyInit_needsgone (void) { return gone (); }\n")
+        libso = os.path.join(self.dir, "libgone.so")
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", libso, lib],
+                       check=True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-o",
+                        os.path.join(self.dir, "needsgone" + suffix), ext,
+                        "-L" + self.dir, "-lgone"], check=True)
+        os.unlink(libso)
+        _, diags = self.prepare("import needsgone\n")
+        [d] = [d for d in diags.items if d.severity is Severity.ERROR]
+        self.assertEqual(d.line, 1)
+        self.assertIn("libgone.so, which is not found", d.message)
+
     def test_file_use_is_a_warning_in_the_module(self):
         self.write("usesfile.py", "HERE = __file__\n")
         _, diags = self.prepare("import usesfile\n")
