@@ -108,6 +108,19 @@ class HiddenPython(StandaloneMixin, unittest.TestCase):
                     wrapper=hide_python_wrapper()) as srv:
             copy_in_out(self, srv, 4 * MiB, "file")
 
+    def test_site_packages_with_a_c_speedup(self):
+        # markupsafe (python3-markupsafe, which Jinja2 needs) is frozen
+        # from dist-packages, and its optional C module embedded.
+        plugin = self.standalone(script("site_speedups.py"))
+        info, _ = dump_plugin(plugin)
+        self.assertIn("markupsafe._speedups",
+                      info["python_embedded_extensions"].split(","))
+        with Server(plugin, verbose=True,
+                    wrapper=hide_python_wrapper()) as srv:
+            h = srv.connect()
+            self.assertEqual(h.pread(16, 0), b"&lt;disk&gt;&lt;")
+        self.assertIn("speedups: markupsafe._speedups", srv.log)
+
     def test_traceback_has_source_line(self):
         plugin = self.standalone(script("errors.py"))
         with Server(plugin, wrapper=hide_python_wrapper()) as srv:
