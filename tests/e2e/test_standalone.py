@@ -4,8 +4,10 @@ no Python is installed.
 Every example (all three dialects, and file.py with ctypes) is built
 --standalone and served by nbdkit in a mount namespace where every
 Python is hidden (nopython.hide_python_wrapper), then written and read
-back by real clients from outside; a failing callback's traceback still
-shows its source line.  Then disk.py and a ctypes script are served
+back by real clients from outside; so is a script using a site-packages
+package with a C speed-up module, and a failing callback's traceback
+still shows its source line.  A default plugin, for contrast, does not
+start there.  Then disk.py and a ctypes script are served
 chrooted in a root that holds only nbdkit, the plugin, the shared
 libraries ldd names for them (and those the build named for embedded C
 extensions), /proc and /dev/null, with nbdcopy in and out.
