@@ -25,7 +25,8 @@ machine hits all three alike, and each ratio is taken within a repeat):
   fio 1 MiB sequential read / write (queue depth 4)
   nbdcopy of 1 GiB from the server to null: and from a file to it
   start-up: nbdkit -U - PLUGIN size=1M --run true, median of many, with
-  the pages each run faults in; then the generated plugin's start-up by
+  the pages each run faults in, for ramdisk.py and for tiny.py (which
+  imports nothing: a start-up that is the plugin's, not the script's); then the generated plugin's start-up by
   phase, from the timings it logs under nbdkit -v
   system calls per request: strace -c -f around two fio runs of
   different lengths, the shorter subtracted (connection set-up and
@@ -66,6 +67,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.environ.get("PYPLUGIN_TOP") or os.path.dirname(HERE)
 GEN = os.environ.get("PYPLUGIN_GEN") or os.path.join(TOP, "pyplugin-gen")
 SCRIPT = os.path.join(HERE, "ramdisk.py")
+TINY = os.path.join(HERE, "tiny.py")
 RESULTS = os.path.join(HERE, "results")
 
 PARALLEL_SUFFIX = """
@@ -180,13 +182,15 @@ class Server:
 def build_plugins(work: str) -> dict[str, str]:
     """The generated plugins of both models; their scripts are in work."""
     scripts = {"default": os.path.join(work, "ramdisk.py"),
-               "parallel": os.path.join(work, "ramdisk_parallel.py")}
+               "parallel": os.path.join(work, "ramdisk_parallel.py"),
+               "tiny": os.path.join(work, "tiny.py")}
     with open(SCRIPT) as f:
         text = f.read()
     with open(scripts["default"], "w") as f:
         f.write(text)
     with open(scripts["parallel"], "w") as f:
         f.write(text + PARALLEL_SUFFIX)
+    shutil.copyfile(TINY, scripts["tiny"])
     plugins = {}
     for model, script in scripts.items():
         for kind, extra in (("", []), ("-standalone", ["--standalone"])):
@@ -204,7 +208,8 @@ def plugin_sizes(files: dict[str, str]) -> dict[str, int]:
 def measured(target: str, key: str) -> bool:
     """Whether target is measured in the case key: the standalone plugin
     only where it can differ from the default one."""
-    return target != "standalone" or key == "startup" or "-qd8-" in key
+    return target != "standalone" or key.startswith("startup") \
+        or "-qd8-" in key
 
 
 def target_argv(target: str, model: str, files: dict[str, str],
@@ -402,17 +407,22 @@ def run_nbdcopy_cases(cases: list[Case], files: dict[str, str],
 
 
 def run_startup_case(cases: list[Case], files: dict[str, str],
-                     args) -> None:
-    case = Case("startup", "start-up: -U - PLUGIN --run true", "ms",
+                     args, script: str = "default") -> None:
+    """script "default" is ramdisk.py, "tiny" tiny.py."""
+    suffix = "" if script == "default" else f"-{script}"
+    name = "ramdisk.py" if script == "default" else f"{script}.py"
+    case = Case(f"startup{suffix}",
+                f"start-up ({name}): -U - PLUGIN --run true", "ms",
                 higher_is_better=False, note="size=1M")
     # Page faults: where most of a start-up's time goes on a virtual
     # machine, where each one is dear.
-    faults = Case("startup-faults", "start-up: pages faulted in", "pages",
+    faults = Case(f"startup-faults{suffix}",
+                  f"start-up ({name}): pages faulted in", "pages",
                   higher_is_better=False,
                   note="getrusage minor faults of nbdkit and its children, "
                   "MAP_POPULATE pages included")
     cmds = {t: ["nbdkit", "-U", "-",
-                *target_argv(t, "default", files, "1M"), "--run", "true"]
+                *target_argv(t, script, files, "1M"), "--run", "true"]
             for t in TARGETS}
     for i in range(args.startup_runs + 3):
         for target in rotated(i):
@@ -425,7 +435,7 @@ def run_startup_case(cases: list[Case], files: dict[str, str],
                 case.add(target, elapsed)
                 faults.add(target, resource.getrusage(
                     resource.RUSAGE_CHILDREN).ru_minflt - before)
-    log("  start-up: " + ", ".join(
+    log(f"  start-up ({name}): " + ", ".join(
         f"{t} {statistics.median(v):.1f} ms"
         for t, v in case.values.items()))
     cases += [case, faults]
@@ -577,11 +587,15 @@ def targets_check(cases: list[Case], syscalls: dict,
                      f"{TARGET_STARTUP}", fmt_ratio(r),
                      "met" if r is not None and r <= TARGET_STARTUP
                      else "MISSED"))
+    for key in ("startup", "startup-tiny"):
+        c = by_key.get(key)
+        if c is None:
+            continue
         for other, want in (("python", TARGET_SA_STARTUP_PYTHON),
                             ("generated", TARGET_SA_STARTUP_GENERATED)):
             r = ratio_of_medians(c, "standalone", other)
-            rows.append((f"start-up median: standalone/{other} <= {want}",
-                         fmt_ratio(r),
+            rows.append((f"{c.title}, median: standalone/{other} <= "
+                         f"{want}", fmt_ratio(r),
                          "met" if r is not None and r <= want
                          else "MISSED"))
     low, high = TARGET_SA_SERVING
@@ -746,6 +760,7 @@ def main() -> int:
         if "startup" in only:
             log("bench: start-up")
             run_startup_case(cases, files, args)
+            run_startup_case(cases, files, args, "tiny")
             profile = run_startup_profile(files, args)
         if "syscalls" in only:
             log("bench: system calls per request (strace)")
