@@ -74,8 +74,9 @@ class Closure:
 
     @property
     def sources(self) -> list[str]:
-        """The files the closure was read from, sorted."""
-        return sorted(m.path for m in self.modules)
+        """The files the plugin is made from besides the script (sources
+        and extensions' shared objects), sorted: a build's inputs."""
+        return sorted(m.path for m in self.modules if m.path)
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,7 @@ class Finder:
                       name not in PREFROZEN)
 
 
-def closure(tree: ast.Module, script_name: str, path: list[str],
+def closure(tree: ast.Module, path: list[str],
             freeze: tuple[str, ...] = (), exclude: tuple[str, ...] = (),
             diags: Diagnostics | None = None,
             script_path: str = "") -> Closure:
@@ -278,7 +279,7 @@ def closure(tree: ast.Module, script_name: str, path: list[str],
     seen: dict[str, Module | None] = {}
     excluded = set(exclude)
     missing: set[str] = set()
-    queue: list[tuple[str, tuple[str, ...], int, bool]] = []
+    queue: list[tuple[str, tuple[str, ...], int]] = []
 
     def want(name: str, chain: tuple[str, ...], line: int,
              optional: bool) -> bool:
@@ -298,7 +299,7 @@ def closure(tree: ast.Module, script_name: str, path: list[str],
                                                   optional))
                 return False
             seen[prefix] = None
-            queue.append((prefix, chain + (prefix,), line, optional))
+            queue.append((prefix, chain + (prefix,), line))
         return True
 
     def fallback_needed(imp: _Import) -> bool:
@@ -324,7 +325,7 @@ def closure(tree: ast.Module, script_name: str, path: list[str],
             _want_submodule(finder, want, imp.name, sub, (), imp.line)
 
     while queue:
-        name, chain, line, optional = queue.pop(0)
+        name, chain, line = queue.pop(0)
         found = finder.find(name)
         assert found is not None
         if found.frozen_here and (found.path is not None or found.is_package):

@@ -150,8 +150,8 @@ def prepare(script: Script, tree, site: Site, diags: Diagnostics,
             exclude: tuple[str, ...] = ()) -> tuple[Standalone, Closure]:
     """Everything a standalone plugin of the script embeds; problems go
     to diags (the caller stops on errors)."""
-    found = closure(tree, script.filename, list(site.path), freeze, exclude,
-                    diags, script.path)
+    found = closure(tree, list(site.path), freeze, exclude, diags,
+                    script.path)
     for name, path, line in found.file_uses:
         diags.warning(path, line, 0, f"module {name!r} uses __file__ at "
                       "import time; frozen modules have no __file__ in a "

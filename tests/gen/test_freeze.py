@@ -46,7 +46,7 @@ class ClosureTest(Base):
     def closure(self, text, **kw):
         self.diags = Diagnostics()
         tree = ast.parse(textwrap.dedent(text))
-        return freeze.closure(tree, "plugin.py", self.path,
+        return freeze.closure(tree, self.path,
                               diags=self.diags, script_path="plugin.py",
                               **kw)
 
