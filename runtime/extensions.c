@@ -5,7 +5,9 @@
  * travel inside the plugin; on its first import a finder on sys.meta_path
  * copies them to a memfd and has Python's own ExtensionFileLoader (from
  * the import machinery, which is always there) load
- * /proc/self/fd/N.  Its undefined Py* symbols resolve against the
+ * /proc/self/fd/N.  The finder comes first, so that an embedded module
+ * is the one imported even where the same module is on disk.  Its
+ * undefined Py* symbols resolve against the
  * plugin's, which nbdkit loaded with RTLD_GLOBAL and which exports
  * libpython's symbols.  The memfd stays open: the dynamic loader knows a
  * library by its path, and a reused descriptor number would make it
@@ -34,10 +36,12 @@ static const char finder_source[] =
   "        while view:\n"
   "            view = view[os.write(fd, view):]\n"
   "        origin = '/proc/self/fd/%d' % fd\n"
-  "        return ModuleSpec(name, ExtensionFileLoader(name, origin),\n"
+  "        spec = ModuleSpec(name, ExtensionFileLoader(name, origin),\n"
   "                          origin=origin)\n"
+  "        spec.has_location = True  # __file__, as for any extension\n"
+  "        return spec\n"
   "\n"
-  "sys.meta_path.append(EmbeddedExtensionFinder(blobs))\n";
+  "sys.meta_path.insert(0, EmbeddedExtensionFinder(blobs))\n";
 
 int
 pyp_extensions_install (const struct pyp_extension *extensions)

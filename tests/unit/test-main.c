@@ -237,6 +237,7 @@ main (void)
   add_arenas_tests ();
   add_convert_tests ();
   add_errors_tests ();
+  add_extensions_tests ();
   add_module_tests ();
   add_threads_tests ();
 
