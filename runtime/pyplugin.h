@@ -49,7 +49,11 @@ struct pyp_site {
 };
 
 /* A standalone plugin's Python (standalone.c, extensions.c): libpython
- * linked in, the modules the script needs frozen into the plugin.
+ * linked in, the modules the script needs frozen into the plugin.  The
+ * runtime is compiled once for both kinds of plugin: these files use
+ * only the public C API, which libpython's shared library and its PIC
+ * archive both provide, and a plugin picks its kind at load by whether
+ * pyp_script.standalone is set.
  */
 struct pyp_extension {
   const char *name;          /* "_ctypes" */
