@@ -1,13 +1,15 @@
 #!/usr/bin/python3
-"""The benchmark: a generated plugin against `nbdkit python` and nbdkit's
-C memory plugin, side by side in one run, same script, same clients.
+"""The benchmark: a generated plugin (default and standalone) against
+`nbdkit python` and nbdkit's C memory plugin, side by side in one run,
+same script, same clients.
 
     make bench                  (runs this with the configured Python)
     /usr/bin/python3 bench/run.py [--quick] [--repeats N] [--runtime S]
 
-The script is bench/ramdisk.py (released API 2 dialect) served three ways:
+The script is bench/ramdisk.py (released API 2 dialect) served four ways:
 
     generated   nbdkit WORK/ramdisk-plugin.so    (built by pyplugin-gen)
+    standalone  the same built --standalone      (Python linked in)
     python      nbdkit python bench/ramdisk.py
     memory      nbdkit memory SIZE               (the C ceiling)
 
@@ -23,13 +25,22 @@ machine hits all three alike, and each ratio is taken within a repeat):
   fio 1 MiB sequential read / write (queue depth 4)
   nbdcopy of 1 GiB from the server to null: and from a file to it
   start-up: nbdkit -U - PLUGIN size=1M --run true, median of many, with
-  the pages each run faults in; then the generated plugin's start-up by
+  the pages each run faults in, for ramdisk.py and for tiny.py (which
+  imports nothing: a start-up that is the plugin's, not the script's); then the generated plugin's start-up by
   phase, from the timings it logs under nbdkit -v
   system calls per request: strace -c -f around two fio runs of
   different lengths, the shorter subtracted (connection set-up and
   tear-down cancel out)
+  instructions per request: valgrind --tool=callgrind on nbdkit over two
+  runs of serial 4 KiB reads of different lengths, subtracted likewise;
+  unlike IOPS it does not move with the load of a shared machine
 
-It prints a table of ratios (generated / python, generated / memory),
+The standalone plugin is measured where it can differ: start-up, the
+4 KiB QD8 cases and instructions per request; it serves as the default
+plugin does once started.
+
+It prints a table of ratios (generated / python, generated / memory,
+standalone / python, standalone / generated) and the plugins' sizes,
 checks the targets of issue 6, and writes bench/results/bench.json,
 bench.md and bench.png (matplotlib, Agg backend).
 """
@@ -56,6 +67,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.environ.get("PYPLUGIN_TOP") or os.path.dirname(HERE)
 GEN = os.environ.get("PYPLUGIN_GEN") or os.path.join(TOP, "pyplugin-gen")
 SCRIPT = os.path.join(HERE, "ramdisk.py")
+TINY = os.path.join(HERE, "tiny.py")
 RESULTS = os.path.join(HERE, "results")
 
 PARALLEL_SUFFIX = """
@@ -65,13 +77,20 @@ def thread_model():
     return nbdkit.THREAD_MODEL_PARALLEL
 """
 
-TARGETS = ("generated", "python", "memory")
+TARGETS = ("generated", "standalone", "python", "memory")
 MODELS = ("default", "parallel")
 
 # The targets of issue 6.
 TARGET_VS_PYTHON = 2.0   # 4K QD8 IOPS, generated / python, at least
 TARGET_VS_MEMORY = 0.9   # 4K QD8 IOPS, generated / memory, at least
 TARGET_STARTUP = 0.6     # start-up time, generated / python, at most
+# Standalone: start-up against nbdkit python and the default plugin, at
+# most; 4K QD8 IOPS against the default plugin, within; instructions per
+# read, at most the default plugin's.
+TARGET_SA_STARTUP_PYTHON = 0.5
+TARGET_SA_STARTUP_GENERATED = 0.7
+TARGET_SA_SERVING = (0.95, 1.05)
+CALLGRIND_TARGETS = ("memory", "generated", "standalone", "python")
 PER_REQUEST_SYSCALLS = ("mmap", "munmap", "clone", "clone3", "gettid")
 
 # The start-up timings a generated plugin logs under nbdkit -v
@@ -99,6 +118,7 @@ class Server:
     argv: list[str]
     workdir: str
     strace: str | None = None   # write strace -c -f output here
+    callgrind: str | None = None  # write valgrind callgrind output here
     proc: subprocess.Popen | None = None
     sock: str = ""
     pidfile: str = ""
@@ -116,9 +136,12 @@ class Server:
                *self.argv]
         if self.strace:
             cmd = ["strace", "-f", "-c", "-o", self.strace, *cmd]
+        if self.callgrind:
+            cmd = ["valgrind", "--tool=callgrind", "-q",
+                   f"--callgrind-out-file={self.callgrind}", *cmd]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while not (os.path.exists(self.sock)
                    and os.path.exists(self.pidfile)
                    and os.path.getsize(self.pidfile) > 0):
@@ -159,25 +182,42 @@ class Server:
 def build_plugins(work: str) -> dict[str, str]:
     """The generated plugins of both models; their scripts are in work."""
     scripts = {"default": os.path.join(work, "ramdisk.py"),
-               "parallel": os.path.join(work, "ramdisk_parallel.py")}
+               "parallel": os.path.join(work, "ramdisk_parallel.py"),
+               "tiny": os.path.join(work, "tiny.py")}
     with open(SCRIPT) as f:
         text = f.read()
     with open(scripts["default"], "w") as f:
         f.write(text)
     with open(scripts["parallel"], "w") as f:
         f.write(text + PARALLEL_SUFFIX)
+    shutil.copyfile(TINY, scripts["tiny"])
     plugins = {}
     for model, script in scripts.items():
-        so = os.path.join(work, f"ramdisk-{model}-plugin.so")
-        subprocess.run([GEN, script, "-o", so], check=True)
-        plugins[model] = so
-    return scripts | {f"{m}.so": p for m, p in plugins.items()}
+        for kind, extra in (("", []), ("-standalone", ["--standalone"])):
+            so = os.path.join(work, f"ramdisk-{model}{kind}-plugin.so")
+            subprocess.run([GEN, *extra, script, "-o", so], check=True)
+            plugins[f"{model}{kind}.so"] = so
+    return scripts | plugins
+
+
+def plugin_sizes(files: dict[str, str]) -> dict[str, int]:
+    return {t: os.path.getsize(files[f"default{k}.so"])
+            for t, k in (("generated", ""), ("standalone", "-standalone"))}
+
+
+def measured(target: str, key: str) -> bool:
+    """Whether target is measured in the case key: the standalone plugin
+    only where it can differ from the default one."""
+    return target != "standalone" or key.startswith("startup") \
+        or "-qd8-" in key
 
 
 def target_argv(target: str, model: str, files: dict[str, str],
                 size: str) -> list[str]:
     if target == "generated":
         return [files[f"{model}.so"], f"size={size}"]
+    if target == "standalone":
+        return [files[f"{model}-standalone.so"], f"size={size}"]
     if target == "python":
         return ["python", files[model], f"size={size}"]
     return ["memory", size]
@@ -239,13 +279,13 @@ class Case:
     def add(self, target: str, value: float) -> None:
         self.values.setdefault(target, []).append(value)
 
-    def ratios(self, other: str) -> list[float]:
-        """generated / other, within each repeat."""
-        a, b = self.values.get("generated", []), self.values.get(other, [])
+    def ratios(self, other: str, of: str = "generated") -> list[float]:
+        """of / other, within each repeat."""
+        a, b = self.values.get(of, []), self.values.get(other, [])
         return [x / y for x, y in zip(a, b) if y]
 
-    def ratio(self, other: str) -> float | None:
-        r = self.ratios(other)
+    def ratio(self, other: str, of: str = "generated") -> float | None:
+        r = self.ratios(other, of)
         return statistics.median(r) if r else None
 
     def summary(self) -> dict:
@@ -255,12 +295,16 @@ class Case:
         for t, v in self.values.items():
             d[f"{t}_min"] = min(v)
             d[f"{t}_median"] = statistics.median(v)
-        for other in ("python", "memory"):
-            r = self.ratios(other)
+        for of, other, name in (("generated", "python", "python"),
+                                ("generated", "memory", "memory"),
+                                ("standalone", "python", "standalone_python"),
+                                ("standalone", "generated",
+                                 "standalone_generated")):
+            r = self.ratios(other, of)
             if r:
-                d[f"ratio_{other}_median"] = statistics.median(r)
-                d[f"ratio_{other}_min"] = min(r)
-                d[f"ratio_{other}_max"] = max(r)
+                d[f"ratio_{name}_median"] = statistics.median(r)
+                d[f"ratio_{name}_min"] = min(r)
+                d[f"ratio_{name}_max"] = max(r)
         return d
 
 
@@ -300,6 +344,8 @@ def run_fio_cases(cases: list[Case], files: dict[str, str], args) -> None:
                 case.note = "memory: always parallel"
             for r in range(args.repeats):
                 for target in rotated(r):
+                    if not measured(target, key):
+                        continue
                     m = "default" if target == "memory" else model
                     job = fio(servers[(target, m)].uri, rw, bs, depth,
                               args.runtime)
@@ -335,6 +381,8 @@ def run_nbdcopy_cases(cases: list[Case], files: dict[str, str],
     try:
         for r in range(min(args.repeats, 3)):
             for target in rotated(r):
+                if not measured(target, "nbdcopy"):
+                    continue
                 with Server(f"{target}-copy",
                             target_argv(target, "default", files, size),
                             files["work"]) as s:
@@ -359,17 +407,22 @@ def run_nbdcopy_cases(cases: list[Case], files: dict[str, str],
 
 
 def run_startup_case(cases: list[Case], files: dict[str, str],
-                     args) -> None:
-    case = Case("startup", "start-up: -U - PLUGIN --run true", "ms",
+                     args, script: str = "default") -> None:
+    """script "default" is ramdisk.py, "tiny" tiny.py."""
+    suffix = "" if script == "default" else f"-{script}"
+    name = "ramdisk.py" if script == "default" else f"{script}.py"
+    case = Case(f"startup{suffix}",
+                f"start-up ({name}): -U - PLUGIN --run true", "ms",
                 higher_is_better=False, note="size=1M")
     # Page faults: where most of a start-up's time goes on a virtual
     # machine, where each one is dear.
-    faults = Case("startup-faults", "start-up: pages faulted in", "pages",
+    faults = Case(f"startup-faults{suffix}",
+                  f"start-up ({name}): pages faulted in", "pages",
                   higher_is_better=False,
                   note="getrusage minor faults of nbdkit and its children, "
                   "MAP_POPULATE pages included")
     cmds = {t: ["nbdkit", "-U", "-",
-                *target_argv(t, "default", files, "1M"), "--run", "true"]
+                *target_argv(t, script, files, "1M"), "--run", "true"]
             for t in TARGETS}
     for i in range(args.startup_runs + 3):
         for target in rotated(i):
@@ -382,7 +435,7 @@ def run_startup_case(cases: list[Case], files: dict[str, str],
                 case.add(target, elapsed)
                 faults.add(target, resource.getrusage(
                     resource.RUSAGE_CHILDREN).ru_minflt - before)
-    log("  start-up: " + ", ".join(
+    log(f"  start-up ({name}): " + ", ".join(
         f"{t} {statistics.median(v):.1f} ms"
         for t, v in case.values.items()))
     cases += [case, faults]
@@ -424,7 +477,8 @@ def run_syscall_cases(files: dict[str, str], args) -> dict:
     out = {}
     for target in TARGETS:
         for model in MODELS:
-            if target == "memory" and model == "parallel":
+            if target == "memory" and model == "parallel" or \
+                    not measured(target, "syscalls"):
                 continue
             counts, requests = [], []
             for n in (1000, 1000 + args.syscall_requests):
@@ -451,6 +505,37 @@ def run_syscall_cases(files: dict[str, str], args) -> dict:
     return out
 
 
+def callgrind_total(path: str) -> int:
+    """The instructions executed, from a callgrind output file."""
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError(f"{path}: no summary line")
+
+
+def run_callgrind_cases(files: dict[str, str], args) -> dict[str, float]:
+    """Instructions nbdkit executes per serial 4 KiB read, by target:
+    two runs of different lengths, subtracted."""
+    if shutil.which("valgrind") is None:
+        log("  valgrind not found: skipped")
+        return {}
+    out = {}
+    short, long_ = args.callgrind_reads, 2 * args.callgrind_reads
+    for target in CALLGRIND_TARGETS:
+        counts = []
+        for n in (short, long_):
+            path = os.path.join(files["work"], f"callgrind-{target}-{n}")
+            with Server(f"{target}-callgrind",
+                        target_argv(target, "default", files, "64M"),
+                        files["work"], callgrind=path) as s:
+                fio(s.uri, "randread", "4k", 1, 0, number_ios=n)
+            counts.append(callgrind_total(path))
+        out[target] = (counts[1] - counts[0]) / (long_ - short)
+        log(f"  instructions/read {target}: {out[target]:.0f}")
+    return out
+
+
 def parse_size(s: str) -> int:
     m = re.fullmatch(r"(\d+)([KMG]?)", s)
     assert m, s
@@ -468,7 +553,8 @@ def fmt_value(v: float) -> str:
     return f"{v:.0f}" if v >= 100 else f"{v:.2f}" if v < 10 else f"{v:.1f}"
 
 
-def targets_check(cases: list[Case], syscalls: dict) -> list[tuple]:
+def targets_check(cases: list[Case], syscalls: dict,
+                  instructions: dict[str, float]) -> list[tuple]:
     """(target, measured, verdict) rows."""
     rows = []
     by_key = {c.key: c for c in cases}
@@ -501,13 +587,50 @@ def targets_check(cases: list[Case], syscalls: dict) -> list[tuple]:
                      f"{TARGET_STARTUP}", fmt_ratio(r),
                      "met" if r is not None and r <= TARGET_STARTUP
                      else "MISSED"))
+    for key in ("startup", "startup-tiny"):
+        c = by_key.get(key)
+        if c is None:
+            continue
+        for other, want in (("python", TARGET_SA_STARTUP_PYTHON),
+                            ("generated", TARGET_SA_STARTUP_GENERATED)):
+            r = ratio_of_medians(c, "standalone", other)
+            rows.append((f"{c.title}, median: standalone/{other} <= "
+                         f"{want}", fmt_ratio(r),
+                         "met" if r is not None and r <= want
+                         else "MISSED"))
+    low, high = TARGET_SA_SERVING
+    for model in MODELS:
+        for rw in ("randread", "randwrite"):
+            c = by_key.get(f"{rw}-4k-qd8-{model}")
+            if c is None:
+                continue
+            r = c.ratio("generated", "standalone")
+            rows.append((f"{c.title}: standalone/generated in "
+                         f"{low}-{high}", fmt_ratio(r),
+                         "met" if r is not None and low <= r <= high
+                         else "above: faster" if r is not None and r > high
+                         else "MISSED"))
+    if "generated" in instructions and "standalone" in instructions:
+        rows.append(("instructions/read: standalone <= generated",
+                     f"{instructions['standalone']:.0f} vs "
+                     f"{instructions['generated']:.0f}",
+                     "met" if instructions["standalone"]
+                     <= instructions["generated"] else "MISSED"))
     return rows
 
 
+def ratio_of_medians(c: Case, of: str, other: str) -> float | None:
+    a, b = c.values.get(of), c.values.get(other)
+    if not a or not b:
+        return None
+    return statistics.median(a) / statistics.median(b)
+
+
 def table(cases: list[Case]) -> list[str]:
-    lines = ["| case | unit | generated (min / median) | python | memory "
-             "| gen/python | gen/memory |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| case | unit | generated (min / median) | standalone "
+             "| python | memory | gen/python | gen/memory | sa/python "
+             "| sa/gen |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for c in cases:
         cells = []
         for t in TARGETS:
@@ -518,7 +641,9 @@ def table(cases: list[Case]) -> list[str]:
         title = c.title + (f" [{c.note}]" if c.note else "")
         lines.append(f"| {title} | {c.unit}{better} | {' | '.join(cells)} "
                      f"| {fmt_ratio(c.ratio('python'))} "
-                     f"| {fmt_ratio(c.ratio('memory'))} |")
+                     f"| {fmt_ratio(c.ratio('memory'))} "
+                     f"| {fmt_ratio(c.ratio('python', 'standalone'))} "
+                     f"| {fmt_ratio(c.ratio('generated', 'standalone'))} |")
     return lines
 
 
@@ -595,16 +720,20 @@ def main() -> int:
     p.add_argument("--startup-runs", type=int, default=40)
     p.add_argument("--syscall-requests", type=int, default=20000)
     p.add_argument("--copy-size", default="1G")
+    p.add_argument("--callgrind-reads", type=int, default=2000,
+                   help="serial 4 KiB reads of the shorter callgrind run "
+                   "(the longer has twice as many)")
     p.add_argument("--quick", action="store_true",
                    help="a smoke run: one repeat, short runs, small copy")
-    p.add_argument("--only", default="fio,copy,startup,syscalls",
+    p.add_argument("--only", default="fio,copy,startup,syscalls,callgrind",
                    help="comma-separated subset of fio,copy,startup,"
-                   "syscalls")
+                   "syscalls,callgrind")
     p.add_argument("-o", "--output", default=RESULTS)
     args = p.parse_args()
     if args.quick:
         args.repeats, args.runtime, args.startup_runs = 1, 1.0, 5
         args.syscall_requests, args.copy_size = 2000, "64M"
+        args.callgrind_reads = 500
     only = set(args.only.split(","))
     for tool in ("nbdkit", "fio"):
         if shutil.which(tool) is None:
@@ -617,10 +746,12 @@ def main() -> int:
     env = environment()
     cases: list[Case] = []
     syscalls: dict = {}
+    instructions: dict[str, float] = {}
     profile: dict[str, float] = {}
     try:
         log(f"bench: building the plugins with {GEN}")
         files = build_plugins(work) | {"work": work}
+        sizes = plugin_sizes(files)
         if "fio" in only:
             log("bench: fio")
             run_fio_cases(cases, files, args)
@@ -630,10 +761,14 @@ def main() -> int:
         if "startup" in only:
             log("bench: start-up")
             run_startup_case(cases, files, args)
+            run_startup_case(cases, files, args, "tiny")
             profile = run_startup_profile(files, args)
         if "syscalls" in only:
             log("bench: system calls per request (strace)")
             syscalls = run_syscall_cases(files, args)
+        if "callgrind" in only:
+            log("bench: instructions per read (callgrind)")
+            instructions = run_callgrind_cases(files, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     env["loadavg_end"] = os.getloadavg()
@@ -641,7 +776,7 @@ def main() -> int:
     env["repeats"] = args.repeats
     env["fio_runtime"] = args.runtime
 
-    checks = targets_check(cases, syscalls)
+    checks = targets_check(cases, syscalls, instructions)
     md = ["# pyplugin-gen benchmark", "",
           f"{env['date']}, {env['cpus']} CPUs, {env['nbdkit']}, "
           f"{env['fio']}, {env['python']}; {args.repeats} repeats; load "
@@ -657,6 +792,16 @@ def main() -> int:
                "get_ready, the fork and the --run command:", "",
                "| phase | ms |", "|---|---|",
                *(f"| {k} | {v:.1f} |" for k, v in profile.items()), ""]
+    md += ["Plugin sizes: " + ", ".join(
+        f"{t} {v / 2**20:.1f} MiB ({v} bytes)" for t, v in sizes.items()),
+        ""]
+    if instructions:
+        md += ["Instructions per serial 4 KiB read (valgrind --tool="
+               f"callgrind on nbdkit, {2 * args.callgrind_reads} reads "
+               f"minus {args.callgrind_reads}):", "",
+               "| server | instructions/read |", "|---|---|",
+               *(f"| {t} | {v:.0f} |" for t, v in instructions.items()),
+               ""]
     if syscalls:
         md += ["System calls per request (4 KiB randrw, QD8, strace -c -f, "
                f"{args.syscall_requests} requests minus a short run):", "",
@@ -671,6 +816,8 @@ def main() -> int:
         json.dump({"environment": env,
                    "cases": {c.key: c.summary() for c in cases},
                    "syscalls_per_request": syscalls,
+                   "instructions_per_read": instructions,
+                   "plugin_sizes": sizes,
                    "startup_profile_ms": profile,
                    "targets": [dict(zip(("target", "measured", "verdict"),
                                         row)) for row in checks]},

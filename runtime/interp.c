@@ -66,6 +66,20 @@ run_site (void)
   return 0;
 }
 
+/* A standalone plugin's Python after start-up; its embedded C extensions
+ * are imported from memory.
+ */
+static int
+run_extensions (void)
+{
+  if (pyp_standalone_started () == -1
+      || pyp_extensions_install (pyp_script->standalone->extensions) == -1) {
+    pyp_report ("load");
+    return -1;
+  }
+  return 0;
+}
+
 /* Run the embedded code as __main__, as `nbdkit python` runs a script. */
 static int
 run_script (void)
@@ -142,12 +156,16 @@ pyp_load (const struct pyp_script *script)
   /* Start-up fills the arenas it maps: see arenas.c. */
   PyObject_SetArenaAllocator (&pyp_arenas);
   pyp_arenas_populate (true);
+  /* Before anything decodes a string: standalone chooses UTF-8 mode. */
+  if (script->standalone && pyp_standalone_preinit (script->standalone) == -1)
+    return;
   PyConfig_InitPythonConfig (&config);
   config.install_signal_handlers = 0; /* signals belong to nbdkit */
   config.parse_argv = 0;
   status = PyConfig_SetBytesArgv (&config, 1, argv);
   if (!PyStatus_Exception (status))
-    status = pyp_site_configure (&config, script->site);
+    status = script->standalone ? pyp_standalone_configure (&config)
+                                : pyp_site_configure (&config, script->site);
   if (!PyStatus_Exception (status))
     status = Py_InitializeFromConfig (&config);
   PyConfig_Clear (&config);
@@ -163,12 +181,14 @@ pyp_load (const struct pyp_script *script)
     PyEval_SaveThread ();
     return;
   }
-  loaded = check_python_version () == 0 && run_site () == 0;
+  loaded = check_python_version () == 0
+           && (script->standalone ? run_extensions () : run_site ()) == 0;
   site_ms = lap (&t);
   loaded = loaded && run_script () == 0 && resolve_callables () == 0;
   nbdkit_debug ("%s: start-up: Python %.1f ms, site %.1f ms (%s), "
                 "script %.1f ms",
-                script->name, init_ms, site_ms, pyp_site_mode (), lap (&t));
+                script->name, init_ms, site_ms,
+                script->standalone ? "standalone" : pyp_site_mode (), lap (&t));
   PyEval_SaveThread ();
 }
 
@@ -373,7 +393,10 @@ pyp_dump_plugin (void)
   printf ("script_sha256=%s\n", s->sha256);
   printf ("python_api_version=%d\n", s->api_version);
   printf ("python_api_dialect=%s\n", s->dialect);
-  printf ("python_site=%s\n", pyp_site_mode ());
+  if (s->standalone)
+    pyp_standalone_dump ();
+  else
+    printf ("python_site=%s\n", pyp_site_mode ());
   printf ("callbacks=");
   for (c = s->callables; c->name != NULL; c++)
     printf ("%s%s", c == s->callables ? "" : ",", c->name);

@@ -48,6 +48,28 @@ struct pyp_site {
   const struct pyp_pth *pth;       /* in the order site reads them */
 };
 
+/* A standalone plugin's Python (standalone.c, extensions.c): libpython
+ * linked in, the modules the script needs frozen into the plugin.  The
+ * runtime is compiled once for both kinds of plugin: these files use
+ * only the public C API, which libpython's shared library and its PIC
+ * archive both provide, and a plugin picks its kind at load by whether
+ * pyp_script.standalone is set.
+ */
+struct pyp_extension {
+  const char *name;          /* "_ctypes" */
+  const unsigned char *data; /* the extension's shared object */
+  size_t size;
+};
+
+struct pyp_standalone {
+  const struct _frozen *modules; /* ends with a NULL name */
+  size_t module_count, module_bytes;
+  const struct pyp_extension *extensions; /* ends with a NULL name */
+  const char *const *libraries; /* the extensions need; NULL ends it */
+  const char *prefix;           /* sys.prefix of the build's Python */
+  const char *stdlib_dir;       /* and its sys._stdlib_dir */
+};
+
 /* What the generated plugin tells the runtime about its script. */
 struct pyp_script {
   const char *name;          /* file name only, e.g. "disk.py" */
@@ -61,8 +83,9 @@ struct pyp_script {
   int api_version;            /* 1 or 2 */
   const char *dialect;        /* "api1", "seed" or "released" */
   const char *generator_version;
-  const struct pyp_callable *callables; /* ends with { NULL, NULL } */
-  const struct pyp_site *site;          /* NULL: site runs at start-up */
+  const struct pyp_callable *callables;    /* ends with { NULL, NULL } */
+  const struct pyp_site *site;             /* NULL: site runs at start-up */
+  const struct pyp_standalone *standalone; /* NULL: libpython on disk */
 };
 
 /* interp.c: interpreter lifecycle. */
@@ -80,6 +103,15 @@ extern PyStatus pyp_site_configure (PyConfig *config,
 extern int pyp_site_run (void);
 extern const char *pyp_site_mode (void);
 extern const char *pyp_site_reason (void);
+
+/* standalone.c: start Python from the frozen modules alone. */
+extern int pyp_standalone_preinit (const struct pyp_standalone *s);
+extern PyStatus pyp_standalone_configure (PyConfig *config);
+extern int pyp_standalone_started (void);
+extern void pyp_standalone_dump (void);
+
+/* extensions.c: embedded C extensions, imported from memory. */
+extern int pyp_extensions_install (const struct pyp_extension *extensions);
 
 /* arenas.c: Python's object arenas, set with PyObject_SetArenaAllocator
  * before Python starts; mapped populated while pyp_arenas_populate is on.

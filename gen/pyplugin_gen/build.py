@@ -163,8 +163,10 @@ def build_inputs(script: Script) -> list[str]:
     ]
 
 
-def compiler_command(source: str, output: str, build_dir: str) -> list[str]:
-    """The cc command line; CC and CFLAGS from the environment win."""
+def compiler_command(source: str, output: str, build_dir: str,
+                     libs: list[str] | None = None) -> list[str]:
+    """The cc command line; CC and CFLAGS from the environment win.
+    libs replaces the python3-embed libraries (standalone plugins)."""
     cc = os.environ.get("CC") or buildconfig.CC
     cflags = os.environ.get("CFLAGS")
     if cflags is None:
@@ -179,13 +181,15 @@ def compiler_command(source: str, output: str, build_dir: str) -> list[str]:
         *shlex.split(buildconfig.PYTHON_CFLAGS),
         *shlex.split(buildconfig.NBDKIT_CFLAGS),
         "-o", output, source, buildconfig.RUNTIME_LIB,
-        *shlex.split(buildconfig.PYTHON_LIBS),
+        *(shlex.split(buildconfig.PYTHON_LIBS) if libs is None else libs),
     ]
 
 
 def compile_plugin(c_source: str, output: str, name: str,
-                   verbose: bool = False) -> None:
-    """Compile the C source into the plugin at output."""
+                   verbose: bool = False, libs: list[str] | None = None,
+                   check=None) -> None:
+    """Compile the C source into the plugin at output; check, if given,
+    is called with the linked plugin before it is put in place."""
     directory = os.path.dirname(os.path.abspath(output))
     with tempfile.TemporaryDirectory(prefix="pyplugin-gen-") as build_dir:
         # Compiled from inside build_dir, so that with -g the recorded
@@ -198,7 +202,7 @@ def compile_plugin(c_source: str, output: str, name: str,
                                    suffix=".so")
         os.close(fd)
         try:
-            command = compiler_command(source, tmp, build_dir)
+            command = compiler_command(source, tmp, build_dir, libs)
             if verbose:
                 print(shlex.join(command), file=sys.stderr)
             try:
@@ -209,6 +213,8 @@ def compile_plugin(c_source: str, output: str, name: str,
                                  f" {e.strerror}") from e
             if proc.returncode != 0:
                 raise BuildError("the C compiler failed:\n" + proc.stderr)
+            if check is not None:
+                check(tmp)
             os.chmod(tmp, 0o755)
             os.replace(tmp, output)
         except BaseException:

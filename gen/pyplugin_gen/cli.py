@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import sys
 
-from . import buildconfig
-from . import depfile
+from . import buildconfig, depfile, standalone
 from .build import (BuildError, bake_site, build_inputs, compile_plugin,
                     compile_script)
 from .check import check
@@ -103,6 +103,25 @@ def parser() -> argparse.ArgumentParser:
                    "the callbacks it has after running; for scripts that "
                    "define callbacks dynamically.  Without --import the "
                    "script is only read, never run")
+    p.add_argument("--standalone", action="store_true",
+                   default=bool(os.environ.get("PYPLUGIN_GEN_STANDALONE")),
+                   help="link Python into the plugin and freeze the modules "
+                   "the script imports into it, so that it serves where no "
+                   "Python is installed (default when PYPLUGIN_GEN_STANDALONE "
+                   "is set and not empty)")
+    p.add_argument("--no-standalone", dest="standalone",
+                   action="store_false",
+                   help="a default plugin, whatever PYPLUGIN_GEN_STANDALONE "
+                   "says")
+    p.add_argument("--freeze", action="append", default=[],
+                   metavar="MODULE",
+                   help="with --standalone, also freeze MODULE and what it "
+                   "imports (for modules only a dynamic import reaches); "
+                   "repeatable")
+    p.add_argument("--exclude", action="append", default=[],
+                   metavar="MODULE",
+                   help="with --standalone, leave MODULE (and its "
+                   "submodules) out; repeatable")
     p.add_argument("--name", help="the plugin name nbdkit shows (default: "
                    "from the script's file name)")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -159,11 +178,24 @@ def main(argv: list[str] | None = None) -> int:
                 return _fail(f"{other} and {path} would both be built to "
                              f"{out}")
 
+    if (args.freeze or args.exclude) and not args.standalone:
+        return _fail("--freeze and --exclude need --standalone")
     diags = Diagnostics(werror=args.werror,
                         show_unchecked=(args.verbose if args.unchecked is None
                                         else args.unchecked))
     scripts = [check_script(path, diags, args.import_)
                for path in args.scripts]
+    if args.standalone and not args.check:
+        try:
+            standalone.available()
+        except BuildError as e:
+            return _fail(str(e))
+    parts = {}
+    if args.standalone and not diags.has_errors and None not in scripts:
+        site = bake_site()
+        for script in scripts:
+            assert script is not None
+            parts[script.path] = _standalone_parts(script, site, diags, args)
     diags.emit()
     if diags.has_errors or any(s is None for s in scripts):
         return 1
@@ -172,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     for script in scripts:
         assert script is not None
         try:
-            _build(script, names[script.path], args)
+            _build(script, names[script.path], args, parts.get(script.path))
         except (BuildError, OSError) as e:
             return _fail(str(e))
     return 0
@@ -192,29 +224,62 @@ def output_path(name: str, args: argparse.Namespace) -> str:
     return f"{name}-plugin.so"
 
 
-def _build(script: Script, name: str, args: argparse.Namespace) -> None:
+def _standalone_parts(script: Script, site, diags: Diagnostics,
+                      args: argparse.Namespace):
+    tree = ast.parse(script.source, script.filename)
+    parts, found = standalone.prepare(script, tree, site, diags,
+                                      tuple(args.freeze),
+                                      tuple(args.exclude))
+    if parts.libraries:
+        # What an image author must copy beside the plugin.
+        print(f"{script.path}: note: the embedded C extensions "
+              f"({', '.join(e.name for e in parts.extensions)}) need "
+              f"{', '.join(parts.libraries)} at run time", file=sys.stderr)
+    if args.verbose:
+        for m in found.missing:
+            print(f"{script.path}: note: module {m.name!r} "
+                  f"({' -> '.join(m.chain + (m.name,))}) not found, left "
+                  "out", file=sys.stderr)
+        print(f"{script.path}: note: {len(parts.modules)} modules frozen, "
+              f"{parts.module_bytes} bytes; C extensions embedded: "
+              f"{len(parts.extensions)}", file=sys.stderr)
+    return parts
+
+
+def _build(script: Script, name: str, args: argparse.Namespace,
+           parts=None) -> None:
     bytecode = compile_script(script)
     c_source = render(script, name, bytecode.code, bytecode.magic,
-                      bytecode.python_version, site=bake_site())
+                      bytecode.python_version, site=bake_site(),
+                      standalone=parts)
     output = output_path(name, args)
     if args.emit_c:
         write_atomic(output, c_source)
     else:
         if args.install:
             os.makedirs(os.path.dirname(output), exist_ok=True)
-        compile_plugin(c_source, output, name, args.verbose)
+        if parts is None:
+            compile_plugin(c_source, output, name, args.verbose)
+        else:
+            compile_plugin(c_source, output, name, args.verbose,
+                           libs=standalone.link_flags(),
+                           check=standalone.check_undefined)
         if args.install and args.verbose:
             print(f"pyplugin-gen: installed {output}", file=sys.stderr)
     if args.depfile or args.depfile_path:
-        _write_depfile(script, output, args)
+        _write_depfile(script, output, args, parts)
 
 
-def _write_depfile(script: Script, output: str,
-                   args: argparse.Namespace) -> None:
+def _write_depfile(script: Script, output: str, args: argparse.Namespace,
+                   parts=None) -> None:
+    """The make rule of the build: its inputs, and for a standalone
+    plugin every frozen module's and embedded extension's file."""
     path = args.depfile_path or os.path.splitext(output)[0] + ".d"
     try:
         text = depfile.render(args.dep_target or output,
-                              build_inputs(script), args.dep_phony)
+                              [*build_inputs(script),
+                               *(parts.sources if parts else ())],
+                              args.dep_phony)
     except ValueError as e:
         raise BuildError(str(e)) from e
-    write_atomic(path, text.encode("utf-8"))
+    write_atomic(path, text)

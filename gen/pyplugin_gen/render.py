@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import jinja2
 
@@ -10,6 +11,9 @@ from . import buildconfig
 from .build import Site
 from .callbacks import CALLBACKS, Callback
 from .script import METADATA, Script
+
+if TYPE_CHECKING:
+    from .standalone import Standalone
 
 
 def c_string(value: str) -> str:
@@ -39,6 +43,15 @@ def c_string_lines(value: str) -> str:
     """A C string literal split after each newline, one piece a line."""
     pieces = value.splitlines(keepends=True) or [""]
     return "\n".join("  " + c_string(p) for p in pieces)
+
+
+def c_bytes(data: bytes, per_line: int = 12) -> str:
+    """The bytes as the rows of a C array initializer."""
+    rows = []
+    for i in range(0, len(data), per_line):
+        rows.append("  " + ", ".join(f"0x{b:02x}" for b in
+                                     data[i:i + per_line]) + ",")
+    return "\n".join(rows)
 
 
 def c_comment(value: str) -> str:
@@ -128,6 +141,7 @@ def environment(templates_dir: str | None = None) -> jinja2.Environment:
     env.filters["c_comment"] = c_comment
     env.filters["wrap"] = wrap
     env.filters["c_string_lines"] = c_string_lines
+    env.filters["c_bytes"] = c_bytes
     return env
 
 
@@ -141,7 +155,8 @@ def plugin_strings(script: Script) -> dict[str, str]:
 
 def render(script: Script, name: str, code: bytes, magic: int,
            python_version: str, templates_dir: str | None = None,
-           site: Site | None = None) -> str:
+           site: Site | None = None,
+           standalone: Standalone | None = None) -> str:
     """The C source of the plugin for script; site, if given, is what
     `import site` computes on the build machine (build.bake_site)."""
     template = environment(templates_dir).get_template("plugin.c.j2")
@@ -160,4 +175,5 @@ def render(script: Script, name: str, code: bytes, magic: int,
                       else "SERIALIZE_ALL_REQUESTS"),
         version=buildconfig.VERSION,
         site=site,
+        standalone=standalone,
     )

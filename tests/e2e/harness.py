@@ -210,11 +210,14 @@ class Server:
     ["python", SCRIPT, key=value...].  With foreground=False nbdkit
     forks into the background (-P pidfile) and is stopped by its pid.
     The server is always stopped on leaving the block, SIGTERM first,
-    SIGKILL if it does not exit in STOP_TIMEOUT seconds.
+    SIGKILL if it does not exit in STOP_TIMEOUT seconds.  wrapper is a
+    command that runs nbdkit by exec'ing its arguments (so that the
+    process started is nbdkit), such as one that hides Python first.
     """
 
     def __init__(self, *args, foreground=True, verbose=False,
-                 nbdkit_options=(), env=None, readonly=False):
+                 nbdkit_options=(), env=None, readonly=False, wrapper=()):
+        self.wrapper = list(wrapper)
         self.args = [str(a) for a in args]
         self.foreground = foreground
         self.verbose = verbose
@@ -258,7 +261,7 @@ class Server:
         if self.readonly:
             cmd.append("-r")
         cmd += self.nbdkit_options + self.args
-        self.cmd = cmd
+        self.cmd = cmd = self.wrapper + cmd
         log = open(self.logfile, "wb")
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -524,11 +527,13 @@ def dump_plugin(plugin_so, *args):
 
 class TempDirMixin:
     """setUpClass makes cls.tmpdir (tearDownClass removes it) and
-    generates a plugin from each script in GENERATE; a test gets one
-    with self.generated(script), which fails the test with the
-    generator's message if generating failed."""
+    generates a plugin from each script in GENERATE, with the generator
+    arguments GENERATE_ARGS; a test gets one with self.generated(script),
+    which fails the test with the generator's message if generating
+    failed."""
 
     GENERATE = ()
+    GENERATE_ARGS = ()
 
     @classmethod
     def setUpClass(cls):
@@ -548,7 +553,8 @@ class TempDirMixin:
         if path not in cls._generated:
             outdir = tempfile.mkdtemp(prefix="gen-", dir=cls.tmpdir)
             try:
-                cls._generated[path] = build_plugin(path, outdir)
+                cls._generated[path] = build_plugin(path, outdir,
+                                                    *cls.GENERATE_ARGS)
             except AssertionError as e:
                 cls._generated[path] = e
         return cls._generated[path]

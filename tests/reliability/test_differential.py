@@ -26,6 +26,7 @@ import nbd  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
 from harness import comparable_info  # noqa: E402
+from nopython import hide_python_wrapper  # noqa: E402
 
 SIZE = 4 * MiB
 K = 1024
@@ -119,6 +120,7 @@ def describe(name, args):
 
 class Differential(TempDirMixin):
     SCRIPT = None
+    WRAPPER = ()            # runs nbdkit of the generated plugin
     FUA = True              # the client may send FUA, FAST_ZERO
     FAST_ZERO = True
 
@@ -138,7 +140,8 @@ class Differential(TempDirMixin):
     def test_same_results(self):
         with Server("python", self.SCRIPT) as srv:
             want_info, want, want_final = self.observe(srv)
-        with Server(self.generated(self.SCRIPT)) as srv:
+        with Server(self.generated(self.SCRIPT),
+                    wrapper=self.WRAPPER) as srv:
             got_info, got, got_final = self.observe(srv)
         self.assertEqual(got_info, want_info, "nbdinfo --json differs")
         kinds = {}
@@ -184,6 +187,21 @@ class DifferentialReleased(Differential, unittest.TestCase):
 class DifferentialApi1(Differential, unittest.TestCase):
     SCRIPT = os.path.join(HERE, "scripts", "diff_api1.py")
     GENERATE = (SCRIPT,)
+
+
+# The same against standalone plugins, served with every Python hidden.
+class DifferentialReleasedStandalone(Differential, unittest.TestCase):
+    SCRIPT = DifferentialReleased.SCRIPT
+    GENERATE = (SCRIPT,)
+    GENERATE_ARGS = ("--standalone",)
+    WRAPPER = hide_python_wrapper()
+
+
+class DifferentialApi1Standalone(Differential, unittest.TestCase):
+    SCRIPT = DifferentialApi1.SCRIPT
+    GENERATE = (SCRIPT,)
+    GENERATE_ARGS = ("--standalone",)
+    WRAPPER = hide_python_wrapper()
 
 
 if __name__ == "__main__":

@@ -35,6 +35,10 @@ from common import (Control, MiB, Server, TempDirMixin,  # noqa: E402
 
 import nbd  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "e2e"))
+from nopython import hide_python_wrapper  # noqa: E402
+
 SCRIPT = corpus("misbehave.py")
 TRACEBACK = "Traceback (most recent call last)"
 
@@ -427,11 +431,12 @@ class Misbehaving(TempDirMixin):
     TARGET = None           # "generated" or "peer"
     SCRIPT = SCRIPT
     CASES = ()
+    WRAPPER = ()            # runs nbdkit (see Server)
 
     def server(self, control):
         args = ([self.generated(self.SCRIPT)] if self.TARGET == "generated"
                 else self.peer_args())
-        return Server(*args, env=control.env)
+        return Server(*args, env=control.env, wrapper=self.WRAPPER)
 
     def peer_args(self):
         return ["python", self.SCRIPT]
@@ -614,6 +619,33 @@ class BuffersSeedPeer(Misbehaving, unittest.TestCase):
     def test_cases(self):
         self.run_cases()
 
+
+
+# The same cases against standalone plugins (Python linked in, the
+# closure frozen), served with every Python hidden.
+class Standalone:
+    GENERATE_ARGS = ("--standalone",)
+    WRAPPER = hide_python_wrapper()
+
+
+class RaisingStandalone(Standalone, RaisingGenerated):
+    pass
+
+
+class WrongResultsStandalone(Standalone, WrongResultsGenerated):
+    pass
+
+
+class ExceptionsStandalone(Standalone, ExceptionsGenerated):
+    pass
+
+
+class BuffersApi1Standalone(Standalone, BuffersApi1Generated):
+    pass
+
+
+class BuffersSeedStandalone(Standalone, BuffersSeedGenerated):
+    pass
 
 if __name__ == "__main__":
     unittest.main()

@@ -7,7 +7,7 @@ everything a build could pick up from its surroundings differs between
 the two runs at once: the wall clock (the runs are more than a second
 apart), the script's mtime (2001 and 2030), the directory (and its
 length), the current directory, TZ, the locale, umask and
-PYTHONHASHSEED, with and without -g.  The ELF build ids are compared
+PYTHONHASHSEED, with and without -g, and for a standalone plugin.  The ELF build ids are compared
 as well (they would differ if anything in the .so did), and neither
 directory may appear in either output.
 """
@@ -45,7 +45,7 @@ def build_id(so):
 
 class Reproducible(TempDirMixin, unittest.TestCase):
 
-    def generate(self, run, tag, cflags):
+    def generate(self, run, tag, cflags, extra=()):
         top = os.path.join(self.tmpdir, tag, run["dir"])
         os.makedirs(top)
         script = os.path.join(top, "misbehave.py")
@@ -58,7 +58,8 @@ class Reproducible(TempDirMixin, unittest.TestCase):
         old = os.umask(run["umask"])
         try:
             for args in (["-S", c], ["-o", so]):
-                p = subprocess.run([GEN, script, *args], cwd=top, env=env,
+                p = subprocess.run([GEN, script, *extra, *args], cwd=top,
+                                   env=env,
                                    capture_output=True, text=True,
                                    timeout=300)
                 self.assertEqual(p.returncode, 0, p.stderr)
@@ -70,14 +71,15 @@ class Reproducible(TempDirMixin, unittest.TestCase):
             so_bytes = f.read()
         return top, c_bytes, so_bytes, build_id(so)
 
-    def check(self, cflags, tag):
+    def check(self, cflags, tag, extra=()):
         outputs = []
         for i, run in enumerate(RUNS):
             if i:
                 # A different second on the clock (and in __TIME__, if
                 # anything used it).
                 time.sleep(1.1)
-            outputs.append(self.generate(run, "%s%d" % (tag, i), cflags))
+            outputs.append(self.generate(run, "%s%d" % (tag, i), cflags,
+                                         extra))
         (dir1, c1, so1, id1), (dir2, c2, so2, id2) = outputs
         self.assertTrue(c1 == c2, "the generated C differs")
         self.assertIsNotNone(id1, "the plugin has no build id")
@@ -93,6 +95,11 @@ class Reproducible(TempDirMixin, unittest.TestCase):
 
     def test_with_debug_info(self):
         self.check("-O2 -g", "debug")
+
+    def test_standalone(self):
+        # libpython linked in, the import closure frozen: the frozen
+        # bytecode must not depend on the hash seed or the clock either.
+        self.check("-O2", "standalone", ("--standalone",))
 
 
 if __name__ == "__main__":

@@ -123,6 +123,7 @@ extern CU_pSuite add_suite (const char *name);
 extern void add_arenas_tests (void);
 extern void add_convert_tests (void);
 extern void add_errors_tests (void);
+extern void add_extensions_tests (void);
 extern void add_module_tests (void);
 extern void add_threads_tests (void);
 

@@ -268,6 +268,7 @@ main (int argc, char **argv)
   add_arenas_tests ();
   add_convert_tests ();
   add_errors_tests ();
+  add_extensions_tests ();
   add_module_tests ();
   add_threads_tests ();
 

@@ -1,0 +1,222 @@
+"""The parts of a standalone plugin: frozen modules, embedded extensions,
+the libraries they need, and the check of the linked plugin.
+
+freeze.py finds what the script needs; this module turns it into what
+the template embeds (struct pyp_standalone in runtime/pyplugin.h) and
+reports, as build errors and warnings, what cannot work without Python
+on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from . import buildconfig
+from .build import BuildError, Site
+from .diagnostics import Diagnostics
+from .freeze import Closure, Module, closure
+from .script import Script
+
+# Run by the generator's Python with a fixed hash seed, as the script's
+# own bytecode is (build.py): the marshalled code of each module.  Code
+# objects are named "<frozen NAME>", as Python names those it freezes.
+_COMPILE = """
+import json, marshal, sys
+for name, path in json.load(sys.stdin):
+    source = b""
+    if path:
+        with open(path, "rb") as f:
+            source = f.read()
+    code = compile(source, "<frozen %s>" % name, "exec", dont_inherit=True,
+                   optimize=0)
+    data = marshal.dumps(code, 2)
+    sys.stdout.buffer.write(len(data).to_bytes(4, "little") + data)
+"""
+
+# Libraries every plugin process has already: no need to name them.
+_BASE_LIBRARIES = re.compile(r"(libc|libm|libpthread|libdl|librt|ld-linux"
+                             r"[-\w]*)\.so")
+
+
+@dataclass(frozen=True)
+class Frozen:
+    name: str
+    is_package: bool
+    code: bytes
+
+
+@dataclass(frozen=True)
+class Extension:
+    name: str
+    data: bytes
+    libraries: tuple[str, ...]  # DT_NEEDED, base libraries left out
+
+
+@dataclass(frozen=True)
+class Standalone:
+    """What render puts into struct pyp_standalone."""
+
+    modules: tuple[Frozen, ...]
+    extensions: tuple[Extension, ...]
+    libraries: tuple[str, ...]  # every library the extensions need
+    prefix: str
+    stdlib_dir: str
+    sources: tuple[str, ...]  # the files it was made from
+
+    @property
+    def module_bytes(self) -> int:
+        return sum(len(m.code) for m in self.modules)
+
+
+def available() -> None:
+    if not buildconfig.STANDALONE_LIBS:
+        raise BuildError("--standalone cannot link libpython into the "
+                         f"plugin: {buildconfig.STANDALONE_MISSING}; "
+                         "re-run configure after installing it")
+
+
+def needed(path: str) -> list[str]:
+    """The DT_NEEDED entries of a shared object."""
+    try:
+        proc = subprocess.run(["readelf", "-d", "-W", path],
+                              capture_output=True, text=True)
+    except OSError as e:
+        raise BuildError(f"cannot run readelf: {e.strerror} "
+                         "(install binutils)") from e
+    if proc.returncode != 0:
+        raise BuildError(f"readelf {path} failed:\n{proc.stderr}")
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]",
+                      proc.stdout)
+
+
+def _chain(m: Module) -> str:
+    return " -> ".join(m.chain)
+
+
+def _module_error(script: Script, diags: Diagnostics, m: Module,
+                  why: str) -> None:
+    diags.error(script.path, m.line, 1 if m.line else 0,
+                f"module {m.name!r} ({_chain(m)}) cannot work in a "
+                f"standalone plugin: {why}")
+
+
+def _extension(script: Script, diags: Diagnostics,
+               m: Module) -> Extension | None:
+    libs = needed(m.path)
+    python = [lib for lib in libs if lib.startswith("libpython")]
+    if python:
+        _module_error(script, diags, m, f"the C extension {m.path} links "
+                      f"{python[0]}, which a standalone plugin replaces")
+        return None
+    missing = [name for name, path in _library_paths(m.path).items()
+               if path is None]
+    if missing:
+        _module_error(script, diags, m, f"the C extension {m.path} needs "
+                      f"{', '.join(missing)}, which is not found here")
+        return None
+    with open(m.path, "rb") as f:
+        data = f.read()
+    return Extension(m.name, data,
+                     tuple(lib for lib in libs
+                           if not _BASE_LIBRARIES.match(lib)))
+
+
+def compile_modules(modules: list[Module]) -> list[Frozen]:
+    items = [[m.name, m.path] for m in modules if not m.extension]
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    proc = subprocess.run([sys.executable, "-S", "-s", "-E", "-c", _COMPILE],
+                          input=json.dumps(items).encode(),
+                          capture_output=True, env=env)
+    if proc.returncode != 0:
+        raise BuildError("compiling the modules to freeze failed:\n"
+                         + proc.stderr.decode(errors="replace"))
+    out, pos, frozen = proc.stdout, 0, []
+    packages = {m.name: m.is_package for m in modules}
+    for name, _ in items:
+        size = int.from_bytes(out[pos:pos + 4], "little")
+        frozen.append(Frozen(name, packages[name], out[pos + 4:pos + 4 + size]))
+        pos += 4 + size
+    return frozen
+
+
+def prepare(script: Script, tree, site: Site, diags: Diagnostics,
+            freeze: tuple[str, ...] = (),
+            exclude: tuple[str, ...] = ()) -> tuple[Standalone, Closure]:
+    """Everything a standalone plugin of the script embeds; problems go
+    to diags (the caller stops on errors)."""
+    found = closure(tree, list(site.path), freeze, exclude, diags,
+                    script.path)
+    for name, path, line in found.file_uses:
+        diags.warning(path, line, 0, f"module {name!r} uses __file__ at "
+                      "import time; frozen modules have no __file__ in a "
+                      "standalone plugin, so this will fail")
+    extensions = []
+    for m in found.modules:
+        if m.extension:
+            e = _extension(script, diags, m)
+            if e is not None:
+                extensions.append(e)
+    libraries = sorted({lib for e in extensions for lib in e.libraries})
+    standalone = Standalone(
+        modules=tuple(compile_modules(found.modules)),
+        extensions=tuple(extensions),
+        libraries=tuple(libraries),
+        prefix=os.path.dirname(os.path.dirname(site.stdlib_dir)),
+        stdlib_dir=site.stdlib_dir,
+        sources=tuple(found.sources))
+    return standalone, found
+
+
+def link_flags() -> list[str]:
+    """In place of the python3-embed libraries: libpython's archive.
+    -Bsymbolic binds the plugin's own references to its own copy, while
+    its Py* symbols stay exported for embedded extensions to bind to."""
+    return [*shlex.split(buildconfig.STANDALONE_LIBS), "-Wl,-Bsymbolic"]
+
+
+def _defined(path: str) -> set[str]:
+    proc = subprocess.run(["nm", "-D", "--defined-only", path],
+                          capture_output=True, text=True)
+    return {line.split()[-1].split("@")[0]
+            for line in proc.stdout.splitlines() if line.strip()}
+
+
+def _library_paths(plugin: str) -> dict[str, str | None]:
+    proc = subprocess.run(["ldd", plugin], capture_output=True, text=True)
+    paths: dict[str, str | None] = {}
+    for line in proc.stdout.splitlines():
+        m = re.match(r"\s*(\S+) => (not found|\S+)", line)
+        if m:
+            paths[m.group(1)] = None if m.group(2) == "not found" \
+                else m.group(2)
+        elif re.match(r"\s*/\S+ \(", line):  # the dynamic loader
+            paths[line.split()[0]] = line.split()[0]
+    return paths
+
+
+def check_undefined(plugin: str) -> None:
+    """Every symbol the linked plugin leaves undefined must be nbdkit's
+    or come from a library it names: a missing -l would only show when
+    nbdkit loads it."""
+    proc = subprocess.run(["nm", "-D", "--undefined-only", plugin],
+                          capture_output=True, text=True)
+    wanted = {line.split()[-1].split("@")[0]
+              for line in proc.stdout.splitlines()
+              if line.split()[:1] == ["U"]}
+    wanted = {s for s in wanted if not s.startswith("nbdkit_")}
+    provided: set[str] = set()
+    for name, path in _library_paths(plugin).items():
+        if path is None:
+            raise BuildError(f"the plugin needs {name}, which is not found")
+        provided |= _defined(path)
+    left = sorted(wanted - provided)
+    if left:
+        raise BuildError("the standalone plugin leaves symbols undefined "
+                         "that no library it names provides: "
+                         + ", ".join(left[:10]))

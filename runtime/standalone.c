@@ -1,0 +1,113 @@
+/* Standalone plugins: Python started from the modules frozen into the
+ * plugin, with no file of Python on disk.
+ *
+ * libpython is linked in (its PIC archive), the script's import closure
+ * is frozen into the plugin (struct pyp_standalone), and Python is told
+ * where everything is so that it probes nothing: no site, no user site,
+ * an empty sys.path, environment variables ignored, and fixed home,
+ * prefix and standard library directories.  UTF-8 mode, because a C or
+ * Latin-1 locale would otherwise need a codec that is not frozen to
+ * decode file names.
+ */
+
+#include "pyplugin.h"
+
+#include <string.h>
+
+static const struct pyp_standalone *standalone;
+
+int
+pyp_standalone_preinit (const struct pyp_standalone *s)
+{
+  PyPreConfig preconfig;
+  PyStatus status;
+
+  standalone = s;
+  /* Searched after Python's own frozen bootstrap modules, before
+   * anything on disk (and sys.path is empty anyway).
+   */
+  PyImport_FrozenModules = s->modules;
+  PyPreConfig_InitIsolatedConfig (&preconfig);
+  preconfig.utf8_mode = 1;
+  status = Py_PreInitialize (&preconfig);
+  if (PyStatus_Exception (status)) {
+    nbdkit_error ("cannot start Python: %s",
+                  status.err_msg ? status.err_msg : "unknown error");
+    return -1;
+  }
+  return 0;
+}
+
+static PyStatus
+set_string (PyConfig *config, wchar_t **field, const char *value)
+{
+  return PyConfig_SetBytesString (config, field, value);
+}
+
+PyStatus
+pyp_standalone_configure (PyConfig *config)
+{
+  const struct pyp_standalone *s = standalone;
+  PyStatus status;
+
+  config->site_import = 0;
+  config->user_site_directory = 0;
+  config->use_environment = 0; /* PYTHONPATH, PYTHONHOME, ... */
+  config->pathconfig_warnings = 0;
+  config->use_frozen_modules = 1;
+  config->write_bytecode = 0;
+  config->module_search_paths_set = 1; /* and empty */
+  status = set_string (config, &config->home, s->prefix);
+  if (!PyStatus_Exception (status))
+    status = set_string (config, &config->prefix, s->prefix);
+  if (!PyStatus_Exception (status))
+    status = set_string (config, &config->base_prefix, s->prefix);
+  if (!PyStatus_Exception (status))
+    status = set_string (config, &config->exec_prefix, s->prefix);
+  if (!PyStatus_Exception (status))
+    status = set_string (config, &config->base_exec_prefix, s->prefix);
+  if (!PyStatus_Exception (status))
+    status = set_string (config, &config->stdlib_dir, s->stdlib_dir);
+  /* Given no executable, Python looks for the program name (the
+   * script's) on PATH; it is told one instead, and pyp_standalone_started
+   * empties sys.executable, since no interpreter exists to name.
+   */
+  if (!PyStatus_Exception (status))
+    status = set_string (config, &config->executable, s->prefix);
+  if (!PyStatus_Exception (status))
+    status = set_string (config, &config->base_executable, s->prefix);
+  return status;
+}
+
+int
+pyp_standalone_started (void)
+{
+  PyObject *empty = PyUnicode_FromString ("");
+  int r = empty == NULL || PySys_SetObject ("executable", empty) == -1
+              || PySys_SetObject ("_base_executable", empty) == -1
+            ? -1
+            : 0;
+
+  Py_XDECREF (empty);
+  return r;
+}
+
+void
+pyp_standalone_dump (void)
+{
+  const struct pyp_standalone *s = standalone;
+  const struct pyp_extension *e;
+  const char *const *lib;
+
+  printf ("python_standalone=yes\n");
+  printf ("python_frozen_modules=%zu\n", s->module_count);
+  printf ("python_frozen_bytes=%zu\n", s->module_bytes);
+  printf ("python_embedded_extensions=");
+  for (e = s->extensions; e->name != NULL; e++)
+    printf ("%s%s", e == s->extensions ? "" : ",", e->name);
+  printf ("\n");
+  printf ("python_extension_libraries=");
+  for (lib = s->libraries; *lib != NULL; lib++)
+    printf ("%s%s", lib == s->libraries ? "" : ",", *lib);
+  printf ("\n");
+}
