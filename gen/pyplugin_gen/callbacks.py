@@ -311,6 +311,11 @@ def dialects(api1, seed, released):
             Dialect.RELEASED: released}
 
 
+def flags_in_api2(*api1: str):
+    """API 1's parameters, to which both API 2 dialects add flags."""
+    return dialects(api1, (*api1, "flags"), (*api1, "flags"))
+
+
 def c_params(*pairs: str) -> tuple[CParam, ...]:
     """C parameters written as "type name" strings, split on the last space
     or star so that pointer types stay whole."""
@@ -442,22 +447,18 @@ CALLBACKS: tuple[Callback, ...] = (
              c_params=c_params("void *handle", "const void *buf",
                                "uint32_t count", "uint64_t offset",
                                "uint32_t flags"),
-             py_params=dialects(("h", "buf", "offset"),
-                                ("h", "buf", "offset", "flags"),
-                                ("h", "buf", "offset", "flags")),
+             py_params=flags_in_api2("h", "buf", "offset"),
              result=every(Result.NONE), default="the export is read-only",
              missing=EIO),
     Callback(name="flush", summary="flushes to stable storage",
              c_return="int", c_params=c_params("void *handle",
                                                "uint32_t flags"),
-             py_params=dialects(("h",), ("h", "flags"), ("h", "flags")),
+             py_params=flags_in_api2("h"),
              result=every(Result.NONE), default="flush is not offered",
              missing=EIO),
     Callback(name="trim", summary="punches a hole",
              c_return="int", c_params=COUNT_OFFSET_FLAGS,
-             py_params=dialects(("h", "count", "offset"),
-                                ("h", "count", "offset", "flags"),
-                                ("h", "count", "offset", "flags")),
+             py_params=flags_in_api2("h", "count", "offset"),
              result=every(Result.NONE), default="trim is not offered",
              missing=EIO),
     Callback(name="zero", summary="writes zeroes",
