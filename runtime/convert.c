@@ -14,10 +14,9 @@
 
 /* A memoryview on nbdkit's buffer: zero-copy in both directions. */
 PyObject *
-pyp_view (const void *buf, uint32_t count, int writable)
+pyp_view (const void *buf, uint32_t count, int flags)
 {
-  return PyMemoryView_FromMemory ((char *) buf, count,
-                                  writable ? PyBUF_WRITE : PyBUF_READ);
+  return PyMemoryView_FromMemory ((char *) buf, count, flags);
 }
 
 /* nbdkit reuses the buffer after the callback: a view the script kept
@@ -64,6 +63,15 @@ pyp_result_handle (PyObject *r, const char *callback)
   if (r == NULL)
     pyp_report (callback);
   return r; /* the reference is the handle, released by close */
+}
+
+/* After close, whether or not the script defines it. */
+void
+pyp_release_handle (void *handle)
+{
+  PYP_GIL;
+
+  Py_DECREF ((PyObject *) handle);
 }
 
 int

@@ -152,11 +152,13 @@ pyp_bool (int b)
   return b ? Py_True : Py_False;
 }
 
-extern PyObject *pyp_view (const void *buf, uint32_t count, int writable);
+/* A memoryview on nbdkit's buffer; flags PyBUF_READ or PyBUF_WRITE. */
+extern PyObject *pyp_view (const void *buf, uint32_t count, int flags);
 extern void pyp_view_release (PyObject *view);
 
 extern int pyp_result_none (PyObject *r, const char *callback);
 extern void *pyp_result_handle (PyObject *r, const char *callback);
+extern void pyp_release_handle (void *handle);
 extern int pyp_result_bool (PyObject *r, const char *callback);
 extern int pyp_result_fua (PyObject *r, const char *callback);
 extern int pyp_result_cache (PyObject *r, const char *callback);

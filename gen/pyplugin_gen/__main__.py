@@ -1,3 +1,5 @@
+"""python3 -m pyplugin_gen: the pyplugin-gen command."""
+
 import sys
 
 from .cli import main

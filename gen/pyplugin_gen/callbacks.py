@@ -6,12 +6,20 @@ Python script is called with in each dialect, how the result is converted,
 and what happens when the script leaves the callback out.  The template,
 the checks, the docs and the tests all read this table.
 
+Rows are records: every behaviour of a callback's wrapper is a field
+(a check that the script loaded, a runtime hook before or after the
+call, the result kind, the operation a can_X offers), so that the
+template renders one shape for every row and never branches on a name.
+Adding a callback is adding a row; a new parameter kind is one entry of
+C_UNITS or SPECIAL_ARGS; a new result kind one Result and its runtime
+function pyp_result_KIND.
+
 The ``PyObject_CallFunction`` format string of each call is derived here
-from the Python parameter names (see ``PY_ARGS``), so it cannot drift from
-the signature it serves.  Every format is parenthesised, so that it always
-builds the argument tuple: with a format of one unit, PyObject_CallFunction
-takes a tuple value as the whole argument list, and a handle that is a
-tuple would reach the callback unpacked.
+from the C types of the parameters it passes (C_UNITS), so it cannot
+drift from the signature it serves.  Every format is parenthesised, so
+that it always builds the argument tuple: with a format of one unit,
+PyObject_CallFunction takes a tuple value as the whole argument list, and
+a handle that is a tuple would reach the callback unpacked.
 """
 
 from __future__ import annotations
@@ -102,30 +110,59 @@ RESULT_PARAMS: dict[Result, tuple[str, ...]] = {
     Result.BLOCK_SIZE: ("minimum", "preferred", "maximum"),
 }
 
+# What nbdkit python's thread model is when the script does not narrow it.
+DEFAULT_THREAD_MODEL = "SERIALIZE_ALL_REQUESTS"
+# The most a script that returns its own thread model can ask for: its
+# Result.THREAD_MODEL callback narrows it at run time.
+OWN_THREAD_MODEL = "PARALLEL"
+
 
 @dataclass(frozen=True)
 class PyArg:
-    """How one Python parameter is passed: format unit and C expression."""
+    """How one Python parameter is passed: its format unit, the C
+    expression, and the C parameters the expression reads."""
 
     unit: str
     expr: str
+    uses: tuple[str, ...]
 
 
-# Python parameter name -> how the C wrapper passes it.  `buf` is special:
-# it becomes a memoryview on nbdkit's buffer, writable when the C parameter
-# is `void *` and read-only when it is `const void *` (see Callback.view).
-PY_ARGS: dict[str, PyArg] = {
-    "h": PyArg("O", "h"),
-    "key": PyArg("s", "key"),
-    "value": PyArg("s", "value"),
-    "readonly": PyArg("O", "pyp_bool (readonly)"),
-    "is_tls": PyArg("O", "pyp_bool (is_tls)"),
-    "count": PyArg("I", "count"),
-    "offset": PyArg("K", "offset"),
-    "flags": PyArg("I", "flags"),
-    "may_trim": PyArg("O", "pyp_bool (flags & NBDKIT_FLAG_MAY_TRIM)"),
-    "buf": PyArg("O", "view"),
+# A C parameter passed as the Python parameter of the same name: the
+# format unit of its C type and the expression ({name}: the parameter).
+# Unsigned units for unsigned types, so that offsets above 2**63 or counts
+# above 2**31 never turn negative; nbdkit's int parameters are flags, and
+# reach Python as bools.
+C_UNITS: dict[str, tuple[str, str]] = {
+    "uint32_t": ("I", "{name}"),
+    "uint64_t": ("K", "{name}"),
+    "const char *": ("s", "{name}"),
+    "int": ("O", "pyp_bool ({name})"),
 }
+
+# The Python parameters that are not a C parameter of the same name.
+SPECIAL_ARGS: dict[str, PyArg] = {
+    # The handle open returned (the wrapper's `PyObject *h = handle`).
+    "h": PyArg("O", "h", ("handle",)),
+    # A memoryview on nbdkit's buffer: writable when the C parameter is
+    # `void *`, read-only when it is `const void *` (Callback.view).
+    "buf": PyArg("O", "view", ("buf", "count")),
+    # API 1's zero takes a bool where API 2 takes the flags.
+    "may_trim": PyArg("O", "pyp_bool (flags & NBDKIT_FLAG_MAY_TRIM)",
+                      ("flags",)),
+}
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A runtime function the wrapper calls whether or not the script
+    defines the callback: work of the plugin's own at that point of
+    nbdkit's lifecycle."""
+
+    function: str
+    args: tuple[str, ...] = ()  # C parameters of the callback it is given
+
+    def statement(self) -> str:
+        return f"{self.function} ({', '.join(self.args)})"
 
 
 @dataclass(frozen=True)
@@ -161,27 +198,30 @@ class CParam:
         return f"{self.type}{sep}{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Callback:
     """One row of the table."""
 
     name: str
+    summary: str
     c_return: str
     c_params: tuple[CParam, ...]
-    # Python parameters in each dialect; one tuple when all dialects agree.
+    # Python parameters in each dialect.
     py_params: dict[Dialect, tuple[str, ...]]
     result: dict[Dialect, Result]
     required: bool = False
     # What nbdkit (and so `nbdkit python`) does when the script omits it.
     default: str = ""
     # The wrapper is registered even when the script omits the callback,
-    # because the runtime has work to do there (see the template).
+    # because the runtime has work to do there (a hook, or check_loaded).
     always: bool = False
     # nbdkit may call it although the script failed to load (it comes
     # before config_complete, or --dump-plugin calls it): the call fails
     # without running anything of the script, and nbdkit exits.
     check_loaded: bool = False
-    summary: str = ""
+    # Runtime work before the call, and after it (outside the GIL).
+    before: Hook | None = None
+    after: Hook | None = None
     # can_X: the operation its answer offers.
     gate: Gate | None = None
     # An operation a Gate names: what the plugin does without it.
@@ -200,40 +240,43 @@ class Callback:
         used = set(re.findall(r"[A-Za-z_]\w*", self.missing_expression()))
         return tuple(p.name for p in self.c_params if p.name not in used)
 
+    def c_param(self, name: str) -> CParam | None:
+        return next((p for p in self.c_params if p.name == name), None)
+
+    def arg(self, param: str) -> PyArg:
+        """How the Python parameter param is passed."""
+        if param in SPECIAL_ARGS:
+            return SPECIAL_ARGS[param]
+        c = self.c_param(param)
+        assert c is not None, f"{self.name}: no C parameter {param}"
+        unit, expr = C_UNITS[c.type]
+        return PyArg(unit, expr.format(name=param), (param,))
+
     def call_args(self, dialect: Dialect) -> tuple[PyArg, ...]:
-        return tuple(PY_ARGS[p] for p in self.params(dialect))
+        return tuple(self.arg(p) for p in self.params(dialect))
 
     def format(self, dialect: Dialect) -> str:
         """The PyObject_CallFunction format string for this dialect:
         always a tuple, "(O)" and not "O", whatever the number of units."""
         return "(" + "".join(a.unit for a in self.call_args(dialect)) + ")"
 
-    def call_expression(self, dialect: Dialect) -> str:
-        """The C call of the script's function, NAME_fn, in this dialect."""
-        args = "".join(f", {a.expr}" for a in self.call_args(dialect))
-        return (f'PyObject_CallFunction ({self.name}_fn, '
-                f'"{self.format(dialect)}"{args})')
-
     def view(self, dialect: Dialect) -> str | None:
         """'write' or 'read' if `buf` is passed as a memoryview, else None."""
         if "buf" not in self.params(dialect):
             return None
-        buf = next(p for p in self.c_params if p.name == "buf")
+        buf = self.c_param("buf")
+        assert buf is not None, self.name
         return "read" if buf.type.startswith("const") else "write"
 
     def unused_params(self, dialect: Dialect) -> tuple[str, ...]:
         """C parameters this dialect's call does not pass on."""
         used = set(self.result_params(dialect))
         for arg in self.call_args(dialect):
-            used.update(re.findall(r"[A-Za-z_]\w*", arg.expr))
-        if self.view(dialect):
-            used.update(("buf", "count"))
-        if self.has_handle():
-            used.add("handle")
+            used.update(arg.uses)
         return tuple(p.name for p in self.c_params if p.name not in used)
 
     def has_handle(self) -> bool:
-        return any(p.name == "handle" for p in self.c_params)
+        return self.c_param("handle") is not None
 
     def c_param_list(self) -> str:
         return ", ".join(p.declaration() for p in self.c_params) or "void"
@@ -257,15 +300,23 @@ class Callback:
         return [(tuple(ds), params) for params, ds in out.items()]
 
 
-def _all(params: tuple[str, ...]) -> dict[Dialect, tuple[str, ...]]:
-    return {d: params for d in Dialect}
+def every(value):
+    """The same value in every dialect."""
+    return {d: value for d in Dialect}
 
 
-def _same(result: Result) -> dict[Dialect, Result]:
-    return {d: result for d in Dialect}
+def dialects(api1, seed, released):
+    """A value for each dialect."""
+    return {Dialect.API1: api1, Dialect.SEED: seed,
+            Dialect.RELEASED: released}
 
 
-def _p(*pairs: str) -> tuple[CParam, ...]:
+def flags_in_api2(*api1: str):
+    """API 1's parameters, to which both API 2 dialects add flags."""
+    return dialects(api1, (*api1, "flags"), (*api1, "flags"))
+
+
+def c_params(*pairs: str) -> tuple[CParam, ...]:
     """C parameters written as "type name" strings, split on the last space
     or star so that pointer types stay whole."""
     out = []
@@ -275,143 +326,162 @@ def _p(*pairs: str) -> tuple[CParam, ...]:
     return tuple(out)
 
 
-NO_ARGS = _all(())
-HANDLE = _all(("h",))
-HANDLE_C = _p("void *handle")
-
-
-def _can(name: str, default: str, result: Result = Result.BOOL,
-         gate: Gate | None = None) -> Callback:
-    return Callback(
-        name, "int", HANDLE_C, HANDLE, _same(result), default=default,
-        summary=f"answers {name} during negotiation", gate=gate,
-    )
-
-
-def _data(name: str, api1: tuple[str, ...], api2: tuple[str, ...],
-          c_params: tuple[CParam, ...], result: Result, default: str,
-          summary: str, seed: tuple[str, ...] | None = None,
-          results: dict[Dialect, Result] | None = None,
-          required: bool = False,
-          missing: Missing | None = None) -> Callback:
-    return Callback(
-        name, "int", c_params,
-        {Dialect.API1: api1, Dialect.SEED: seed or api2,
-         Dialect.RELEASED: api2},
-        results or _same(result), required=required, default=default,
-        summary=summary, missing=missing,
-    )
-
-
+HANDLE = c_params("void *handle")
+COUNT_OFFSET_FLAGS = c_params("void *handle", "uint32_t count",
+                              "uint64_t offset", "uint32_t flags")
+H = every(("h",))
+H_COUNT_OFFSET_FLAGS = every(("h", "count", "offset", "flags"))
 EIO = Missing(NOT_DEFINED, "fail with EIO")
 
 
-COUNT_OFFSET_FLAGS = _p("void *handle", "uint32_t count", "uint64_t offset",
-                        "uint32_t flags")
+def capability(name: str, default: str, result: Result = Result.BOOL,
+               gate: Gate | None = None) -> Callback:
+    """A can_X (or is_X) row: the handle in, an answer out."""
+    return Callback(name=name, summary=f"answers {name} during negotiation",
+                    c_return="int", c_params=HANDLE, py_params=H,
+                    result=every(result), default=default, gate=gate)
+
 
 CALLBACKS: tuple[Callback, ...] = (
-    Callback("dump_plugin", "void", (), NO_ARGS, _same(Result.NONE),
-             always=True, default="nbdkit prints only its own fields",
-             summary="adds lines to nbdkit --dump-plugin"),
-    Callback("config", "int", _p("const char *key", "const char *value"),
-             _all(("key", "value")), _same(Result.NONE),
-             default="nbdkit rejects any key=value parameter", check_loaded=True,
-             summary="receives each key=value parameter"),
-    Callback("config_complete", "int", (), NO_ARGS, _same(Result.NONE),
-             always=True, default="nothing to check", check_loaded=True,
-             summary="runs after the last parameter"),
-    Callback("thread_model", "int", (), NO_ARGS, _same(Result.THREAD_MODEL),
-             default="serialize_all_requests", check_loaded=True,
-             summary="narrows the thread model"),
-    Callback("get_ready", "int", (), NO_ARGS, _same(Result.NONE),
-             always=True, default="nothing to do",
-             summary="runs before nbdkit forks and serves"),
-    Callback("after_fork", "int", (), NO_ARGS, _same(Result.NONE),
-             always=True, default="nothing to do",
-             summary="runs after nbdkit forks into the background"),
-    Callback("cleanup", "void", (), NO_ARGS, _same(Result.NONE),
-             default="nothing to do", summary="runs once before unload"),
-    Callback("list_exports", "int",
-             _p("int readonly", "int is_tls",
-                "struct nbdkit_exports *exports"),
-             _all(("readonly", "is_tls")), _same(Result.EXPORTS),
-             default="one export, the default one",
-             summary="lists the export names"),
-    Callback("default_export", "const char *",
-             _p("int readonly", "int is_tls"), _all(("readonly", "is_tls")),
-             _same(Result.STRING), default='""',
-             summary="names the default export"),
-    Callback("preconnect", "int", _p("int readonly"), _all(("readonly",)),
-             _same(Result.NONE), default="every client is accepted",
-             summary="vets a client before negotiation"),
-    Callback("open", "void *", _p("int readonly"), _all(("readonly",)),
-             _same(Result.HANDLE), required=True,
-             summary="returns the connection's handle"),
-    Callback("close", "void", HANDLE_C, HANDLE, _same(Result.NONE),
-             always=True, default="the handle is released",
-             summary="ends a connection"),
-    Callback("export_description", "const char *", HANDLE_C, HANDLE,
-             _same(Result.STRING), default="no description",
-             summary="describes the export"),
-    Callback("get_size", "int64_t", HANDLE_C, HANDLE, _same(Result.SIZE),
-             required=True, summary="returns the size in bytes"),
-    Callback("block_size", "int",
-             _p("void *handle", "uint32_t *minimum", "uint32_t *preferred",
-                "uint32_t *maximum"),
-             HANDLE, _same(Result.BLOCK_SIZE), default="no constraints",
-             summary="returns (minimum, preferred, maximum)"),
-    _can("is_rotational", "false"),
-    _can("can_multi_conn", "false"),
-    _can("can_write", "true if pwrite is defined",
-         gate=Gate("pwrite", "writes")),
-    _can("can_flush", "true if flush is defined",
-         gate=Gate("flush", "flush requests")),
-    _can("can_trim", "true if trim is defined",
-         gate=Gate("trim", "trim requests")),
-    _can("can_zero", "true if zero is defined"),
-    _can("can_fast_zero", "true if zero is absent or can_zero is false"),
+    Callback(name="dump_plugin",
+             summary="adds lines to nbdkit --dump-plugin",
+             c_return="void", c_params=(), py_params=every(()),
+             result=every(Result.NONE),
+             default="nbdkit prints only its own fields",
+             always=True, before=Hook("pyp_dump_plugin")),
+    Callback(name="config", summary="receives each key=value parameter",
+             c_return="int", c_params=c_params("const char *key",
+                                               "const char *value"),
+             py_params=every(("key", "value")), result=every(Result.NONE),
+             default="nbdkit rejects any key=value parameter",
+             check_loaded=True),
+    Callback(name="config_complete", summary="runs after the last parameter",
+             c_return="int", c_params=(), py_params=every(()),
+             result=every(Result.NONE), default="nothing to check",
+             always=True, check_loaded=True),
+    Callback(name="thread_model", summary="narrows the thread model",
+             c_return="int", c_params=(), py_params=every(()),
+             result=every(Result.THREAD_MODEL),
+             default="serialize_all_requests", check_loaded=True),
+    Callback(name="get_ready", summary="runs before nbdkit forks and serves",
+             c_return="int", c_params=(), py_params=every(()),
+             result=every(Result.NONE), default="nothing to do",
+             always=True, after=Hook("pyp_before_fork")),
+    Callback(name="after_fork",
+             summary="runs after nbdkit forks into the background",
+             c_return="int", c_params=(), py_params=every(()),
+             result=every(Result.NONE), default="nothing to do",
+             always=True, before=Hook("pyp_after_fork")),
+    Callback(name="cleanup", summary="runs once before unload",
+             c_return="void", c_params=(), py_params=every(()),
+             result=every(Result.NONE), default="nothing to do"),
+    Callback(name="list_exports", summary="lists the export names",
+             c_return="int",
+             c_params=c_params("int readonly", "int is_tls",
+                               "struct nbdkit_exports *exports"),
+             py_params=every(("readonly", "is_tls")),
+             result=every(Result.EXPORTS),
+             default="one export, the default one"),
+    Callback(name="default_export", summary="names the default export",
+             c_return="const char *",
+             c_params=c_params("int readonly", "int is_tls"),
+             py_params=every(("readonly", "is_tls")),
+             result=every(Result.STRING), default='""'),
+    Callback(name="preconnect", summary="vets a client before negotiation",
+             c_return="int", c_params=c_params("int readonly"),
+             py_params=every(("readonly",)), result=every(Result.NONE),
+             default="every client is accepted"),
+    Callback(name="open", summary="returns the connection's handle",
+             c_return="void *", c_params=c_params("int readonly"),
+             py_params=every(("readonly",)), result=every(Result.HANDLE),
+             required=True),
+    Callback(name="close", summary="ends a connection",
+             c_return="void", c_params=HANDLE, py_params=H,
+             result=every(Result.NONE), default="the handle is released",
+             always=True, after=Hook("pyp_release_handle", ("handle",))),
+    Callback(name="export_description", summary="describes the export",
+             c_return="const char *", c_params=HANDLE, py_params=H,
+             result=every(Result.STRING), default="no description"),
+    Callback(name="get_size", summary="returns the size in bytes",
+             c_return="int64_t", c_params=HANDLE, py_params=H,
+             result=every(Result.SIZE), required=True),
+    Callback(name="block_size",
+             summary="returns (minimum, preferred, maximum)",
+             c_return="int",
+             c_params=c_params("void *handle", "uint32_t *minimum",
+                               "uint32_t *preferred", "uint32_t *maximum"),
+             py_params=H, result=every(Result.BLOCK_SIZE),
+             default="no constraints"),
+    capability("is_rotational", "false"),
+    capability("can_multi_conn", "false"),
+    capability("can_write", "true if pwrite is defined",
+               gate=Gate("pwrite", "writes")),
+    capability("can_flush", "true if flush is defined",
+               gate=Gate("flush", "flush requests")),
+    capability("can_trim", "true if trim is defined",
+               gate=Gate("trim", "trim requests")),
+    capability("can_zero", "true if zero is defined"),
+    capability("can_fast_zero",
+               "true if zero is absent or can_zero is false"),
     # FUA_EMULATE: nbdkit follows each write with FUA by a flush.
-    _can("can_fua", "FUA_EMULATE if flush is defined, else FUA_NONE",
-         Result.FUA, Gate("flush", "writes with FUA", ("FUA_EMULATE",))),
-    _can("can_cache", "CACHE_NATIVE if cache is defined, else CACHE_NONE",
-         Result.CACHE, Gate("cache", "cache requests", ("CACHE_NATIVE",))),
-    _can("can_extents", "true if extents is defined",
-         gate=Gate("extents", "block status requests")),
-    _data("pread", ("h", "count", "offset"), ("h", "buf", "offset", "flags"),
-          _p("void *handle", "void *buf", "uint32_t count",
-             "uint64_t offset", "uint32_t flags"),
-          Result.NONE, "", "reads count bytes at offset",
-          seed=("h", "count", "offset", "flags"),
-          results={Dialect.API1: Result.BUFFER, Dialect.SEED: Result.BUFFER,
-                   Dialect.RELEASED: Result.NONE},
-          required=True),
-    _data("pwrite", ("h", "buf", "offset"), ("h", "buf", "offset", "flags"),
-          _p("void *handle", "const void *buf", "uint32_t count",
-             "uint64_t offset", "uint32_t flags"),
-          Result.NONE, "the export is read-only", "writes buf at offset",
-          missing=EIO),
-    _data("flush", ("h",), ("h", "flags"), _p("void *handle",
-                                              "uint32_t flags"),
-          Result.NONE, "flush is not offered", "flushes to stable storage",
-          missing=EIO),
-    _data("trim", ("h", "count", "offset"), ("h", "count", "offset", "flags"),
-          COUNT_OFFSET_FLAGS, Result.NONE, "trim is not offered",
-          "punches a hole", missing=EIO),
-    _data("zero", ("h", "count", "offset", "may_trim"),
-          ("h", "count", "offset", "flags"), COUNT_OFFSET_FLAGS, Result.ZERO,
-          "nbdkit writes zeroes with pwrite", "writes zeroes"),
-    _data("cache", ("h", "count", "offset", "flags"),
-          ("h", "count", "offset", "flags"), COUNT_OFFSET_FLAGS, Result.NONE,
-          "cache is not offered", "prefetches a range", missing=EIO),
-    _data("extents", ("h", "count", "offset", "flags"),
-          ("h", "count", "offset", "flags"),
-          _p("void *handle", "uint32_t count", "uint64_t offset",
-             "uint32_t flags", "struct nbdkit_extents *extents"),
-          Result.EXTENTS, "the whole disk is reported as data",
-          "reports allocation",
-          # As nbdkit's own default: the range is all data.
-          missing=Missing("nbdkit_add_extent (extents, offset, count, 0)",
-                          "get the whole range reported as data")),
+    capability("can_fua", "FUA_EMULATE if flush is defined, else FUA_NONE",
+               Result.FUA,
+               Gate("flush", "writes with FUA", ("FUA_EMULATE",))),
+    capability("can_cache",
+               "CACHE_NATIVE if cache is defined, else CACHE_NONE",
+               Result.CACHE,
+               Gate("cache", "cache requests", ("CACHE_NATIVE",))),
+    capability("can_extents", "true if extents is defined",
+               gate=Gate("extents", "block status requests")),
+    Callback(name="pread", summary="reads count bytes at offset",
+             c_return="int",
+             c_params=c_params("void *handle", "void *buf", "uint32_t count",
+                               "uint64_t offset", "uint32_t flags"),
+             py_params=dialects(("h", "count", "offset"),
+                                ("h", "count", "offset", "flags"),
+                                ("h", "buf", "offset", "flags")),
+             result=dialects(Result.BUFFER, Result.BUFFER, Result.NONE),
+             required=True),
+    Callback(name="pwrite", summary="writes buf at offset",
+             c_return="int",
+             c_params=c_params("void *handle", "const void *buf",
+                               "uint32_t count", "uint64_t offset",
+                               "uint32_t flags"),
+             py_params=flags_in_api2("h", "buf", "offset"),
+             result=every(Result.NONE), default="the export is read-only",
+             missing=EIO),
+    Callback(name="flush", summary="flushes to stable storage",
+             c_return="int", c_params=c_params("void *handle",
+                                               "uint32_t flags"),
+             py_params=flags_in_api2("h"),
+             result=every(Result.NONE), default="flush is not offered",
+             missing=EIO),
+    Callback(name="trim", summary="punches a hole",
+             c_return="int", c_params=COUNT_OFFSET_FLAGS,
+             py_params=flags_in_api2("h", "count", "offset"),
+             result=every(Result.NONE), default="trim is not offered",
+             missing=EIO),
+    Callback(name="zero", summary="writes zeroes",
+             c_return="int", c_params=COUNT_OFFSET_FLAGS,
+             py_params=dialects(("h", "count", "offset", "may_trim"),
+                                ("h", "count", "offset", "flags"),
+                                ("h", "count", "offset", "flags")),
+             result=every(Result.ZERO),
+             default="nbdkit writes zeroes with pwrite"),
+    Callback(name="cache", summary="prefetches a range",
+             c_return="int", c_params=COUNT_OFFSET_FLAGS,
+             py_params=H_COUNT_OFFSET_FLAGS, result=every(Result.NONE),
+             default="cache is not offered", missing=EIO),
+    Callback(name="extents", summary="reports allocation",
+             c_return="int",
+             c_params=c_params("void *handle", "uint32_t count",
+                               "uint64_t offset", "uint32_t flags",
+                               "struct nbdkit_extents *extents"),
+             py_params=H_COUNT_OFFSET_FLAGS, result=every(Result.EXTENTS),
+             default="the whole disk is reported as data",
+             # As nbdkit's own default: the range is all data.
+             missing=Missing("nbdkit_add_extent (extents, offset, count, 0)",
+                             "get the whole range reported as data")),
 )
 
 BY_NAME: dict[str, Callback] = {cb.name: cb for cb in CALLBACKS}
@@ -441,22 +511,22 @@ def _validate() -> None:
         for dialect in Dialect:
             params = cb.params(dialect)
             for p in params:
-                assert p in PY_ARGS, f"{cb.name}: unknown parameter {p}"
+                assert p in SPECIAL_ARGS or cb.c_param(p) is not None and \
+                    cb.c_param(p).type in C_UNITS, \
+                    f"{cb.name}: no way to pass parameter {p}"
             if cb.has_handle():
                 assert params[:1] == ("h",), f"{cb.name}: h comes first"
-            # Every C name a Python argument uses must be a C parameter.
             for arg in cb.call_args(dialect):
-                for word in ("key", "value", "readonly", "is_tls", "count",
-                             "offset", "flags"):
-                    if word in arg.expr.replace("(", " ").split():
-                        assert word in c_names, f"{cb.name}: {word}"
+                assert set(arg.uses) <= c_names, cb.name
             assert builds_tuple(cb.format(dialect)), cb.name
             assert len(cb.format(dialect)) - 2 == len(params), cb.name
-            if "buf" in params:
-                assert {"buf", "count"} <= c_names, cb.name
             assert set(cb.result_params(dialect)) <= c_names, cb.name
         assert not (cb.required and cb.always), cb.name
         assert not cb.check_loaded or cb.c_return == "int", cb.name
+        for hook in (cb.before, cb.after):
+            if hook is not None:
+                assert cb.always, f"{cb.name}: a hook runs even if absent"
+                assert set(hook.args) <= c_names, cb.name
         if cb.gate is not None:
             assert BY_NAME[cb.gate.operation].missing, cb.name
             assert cb.result[Dialect.API1] in (Result.BOOL, Result.FUA,

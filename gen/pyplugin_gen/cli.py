@@ -14,6 +14,7 @@ from .build import (BuildError, bake_site, build_inputs, compile_plugin,
 from .check import check
 from .diagnostics import Diagnostics
 from .files import write_atomic
+from .model import plugin
 from .render import render
 from .script import Script, read
 
@@ -249,9 +250,8 @@ def _standalone_parts(script: Script, site, diags: Diagnostics,
 def _build(script: Script, name: str, args: argparse.Namespace,
            parts=None) -> None:
     bytecode = compile_script(script)
-    c_source = render(script, name, bytecode.code, bytecode.magic,
-                      bytecode.python_version, site=bake_site(),
-                      standalone=parts)
+    c_source = render(plugin(script, name, bytecode, site=bake_site(),
+                             standalone=parts))
     output = output_path(name, args)
     if args.emit_c:
         write_atomic(output, c_source)

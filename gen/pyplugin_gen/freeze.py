@@ -21,7 +21,6 @@ import _imp
 import ast
 import dataclasses
 import importlib.machinery
-import os
 import sys
 from dataclasses import dataclass, field
 

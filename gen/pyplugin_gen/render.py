@@ -1,19 +1,14 @@
-"""Render the C plugin from the Jinja2 template and the callback table."""
+"""Render the C plugin (model.Plugin) with the Jinja2 templates, and the
+filters that keep any text safe in C."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 import jinja2
 
 from . import buildconfig
-from .build import Site
-from .callbacks import CALLBACKS, Callback
-from .script import METADATA, Script
-
-if TYPE_CHECKING:
-    from .standalone import Standalone
+from .model import Plugin
 
 
 def c_string(value: str) -> str:
@@ -108,25 +103,6 @@ def _split_args(line: str) -> list[str]:
     return pieces
 
 
-def offered(script: Script) -> set[str]:
-    """Operations the script lacks while a can_X of it may offer them:
-    registered to do what nbdkit python does (Callback.missing)."""
-    return {cb.gate.operation for cb in CALLBACKS
-            if cb.gate and cb.name in script.callbacks
-            and cb.gate.operation not in script.callbacks}
-
-
-def registered(script: Script) -> list[Callback]:
-    """The callbacks set in struct nbdkit_plugin, in table order.  Where
-    an offered operation is registered, nbdkit's default for a can_X that
-    follows it would change, so an absent can_X gated by it is registered
-    too, answering as if the operation were absent (0)."""
-    extra = offered(script)
-    return [cb for cb in CALLBACKS
-            if cb.name in script.callbacks or cb.always or cb.name in extra
-            or cb.gate and cb.gate.operation in extra]
-
-
 def environment(templates_dir: str | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir
@@ -145,35 +121,7 @@ def environment(templates_dir: str | None = None) -> jinja2.Environment:
     return env
 
 
-def plugin_strings(script: Script) -> dict[str, str]:
-    """The string fields of struct nbdkit_plugin the script provides."""
-    fields = {name: meta.value for name, meta in script.metadata.items()}
-    if script.config_help is not None:
-        fields["config_help"] = script.config_help
-    return {name: fields[name] for name in METADATA if name in fields}
-
-
-def render(script: Script, name: str, code: bytes, magic: int,
-           python_version: str, templates_dir: str | None = None,
-           site: Site | None = None,
-           standalone: Standalone | None = None) -> str:
-    """The C source of the plugin for script; site, if given, is what
-    `import site` computes on the build machine (build.bake_site)."""
+def render(plugin: Plugin, templates_dir: str | None = None) -> str:
+    """The C source of the plugin."""
     template = environment(templates_dir).get_template("plugin.c.j2")
-    return template.render(
-        script=script,
-        name=name,
-        dialect=script.dialect,
-        defined=script.ordered_callbacks(),
-        registered=registered(script),
-        offered=offered(script),
-        code=code,
-        magic=magic,
-        python_version=python_version,
-        metadata=plugin_strings(script),
-        thread_model=("PARALLEL" if "thread_model" in script.callbacks
-                      else "SERIALIZE_ALL_REQUESTS"),
-        version=buildconfig.VERSION,
-        site=site,
-        standalone=standalone,
-    )
+    return template.render(plugin=plugin)

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import RUNTIME, TOP, count_calls, runtime_flags  # noqa: E402
 from pyplugin_gen import callbacks, cli, fmtcheck  # noqa: E402
-from pyplugin_gen.callbacks import CALLBACKS, Dialect, PyArg  # noqa: E402
+from pyplugin_gen.callbacks import CALLBACKS, Dialect  # noqa: E402
 
 EXAMPLES = sorted(os.path.join(TOP, "examples", f)
                   for f in os.listdir(os.path.join(TOP, "examples"))
@@ -105,21 +105,23 @@ class Clean(unittest.TestCase):
                     self.assertEqual(checker.calls, len(CALLBACKS))
 
     def test_a_regressed_table_is_caught(self):
-        # The seed's slip, made in the callback table: count passed as a
-        # signed int.  Every callback given count is flagged.
-        bad = dict(callbacks.PY_ARGS, count=PyArg("i", "count"))
+        # The seed's slip, made in the callback table: uint32_t (count,
+        # flags) passed as a signed int.  Every such argument is flagged.
+        bad = dict(callbacks.C_UNITS, uint32_t=("i", "{name}"))
         with tempfile.TemporaryDirectory(prefix="pyplugin-fmt-") as tmp, \
-                mock.patch.object(callbacks, "PY_ARGS", bad):
+                mock.patch.object(callbacks, "C_UNITS", bad):
             script = os.path.join(tmp, "all.py")
             with open(script, "w") as f:
                 f.write(every_callback(Dialect.API1))
             out = os.path.join(tmp, "all.c")
             generate(script, out)
             checker = check(out)
-        users = [cb for cb in CALLBACKS
-                 if "count" in cb.params(Dialect.API1)]
-        self.assertGreaterEqual(len(users), 4)
-        self.assertEqual(len(checker.findings), len(users),
+        uint32 = [(cb.name, p) for cb in CALLBACKS
+                  for p in cb.params(Dialect.API1)
+                  if getattr(cb.c_param(p), "type", None) == "uint32_t"]
+        self.assertGreaterEqual(len(uint32), 6)
+        self.assertIn(("pread", "count"), uint32)
+        self.assertEqual(len(checker.findings), len(uint32),
                          [str(f) for f in checker.findings])
         for f in checker.findings:
             self.assertIn("unit 'i' reads 'int', but argument", str(f))

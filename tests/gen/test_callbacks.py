@@ -298,31 +298,55 @@ class TableValidatesItself(unittest.TestCase):
     def test_duplicate(self):
         self.broken(BY_NAME["pread"])
 
+    @staticmethod
+    def row(**fields):
+        """A bogus row, valid but for what fields change."""
+        base = dict(name="bogus", summary="a test row", c_return="int",
+                    c_params=callbacks.c_params("void *handle"),
+                    py_params=callbacks.every(("h",)),
+                    result=callbacks.every(Result.NONE), default="nothing")
+        return Callback(**{**base, **fields})
+
+    def test_a_valid_bogus_row_passes(self):
+        # So that each test below fails only for what it changes.
+        table = CALLBACKS + (self.row(),)
+        with mock.patch.object(callbacks, "CALLBACKS", table), \
+                mock.patch.object(callbacks, "BY_NAME",
+                                  {**BY_NAME, "bogus": table[-1]}):
+            callbacks._validate()
+
     def test_unknown_parameter(self):
-        self.broken(Callback("bogus", "int", callbacks._p("void *handle"),
-                             callbacks._all(("h", "nonsense")),
-                             callbacks._same(Result.NONE)))
+        self.broken(self.row(py_params=callbacks.every(("h", "nonsense"))))
 
     def test_handle_not_first(self):
-        self.broken(Callback("bogus", "int",
-                             callbacks._p("void *handle", "uint32_t flags"),
-                             callbacks._all(("flags", "h")),
-                             callbacks._same(Result.NONE)))
+        self.broken(self.row(
+            c_params=callbacks.c_params("void *handle", "uint32_t flags"),
+            py_params=callbacks.every(("flags", "h"))))
 
     def test_parameter_without_c_parameter(self):
-        self.broken(Callback("bogus", "int", callbacks._p("void *handle"),
-                             callbacks._all(("h", "offset")),
-                             callbacks._same(Result.NONE)))
+        self.broken(self.row(py_params=callbacks.every(("h", "offset"))))
+
+    def test_parameter_of_a_type_with_no_unit(self):
+        self.broken(self.row(
+            c_params=callbacks.c_params("void *handle", "double offset"),
+            py_params=callbacks.every(("h", "offset"))))
 
     def test_missing_dialect(self):
-        self.broken(Callback("bogus", "int", callbacks._p("void *handle"),
-                             {API1: ("h",)}, callbacks._same(Result.NONE)))
+        self.broken(self.row(py_params={API1: ("h",)}))
 
     def test_required_and_always(self):
-        self.broken(Callback("bogus", "int", callbacks._p("void *handle"),
-                             callbacks.HANDLE, callbacks._same(Result.NONE),
-                             required=True, always=True))
+        self.broken(self.row(required=True, always=True))
 
+    def test_hook_on_a_row_not_always_registered(self):
+        self.broken(self.row(after=callbacks.Hook("pyp_release_handle",
+                                                  ("handle",))))
+
+    def test_hook_with_an_argument_that_is_no_parameter(self):
+        self.broken(self.row(always=True, after=callbacks.Hook(
+            "pyp_release_handle", ("buf",))))
+
+    def test_check_loaded_needs_an_int_result(self):
+        self.broken(self.row(c_return="void", check_loaded=True))
 
 if __name__ == "__main__":
     unittest.main()

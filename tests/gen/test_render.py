@@ -20,7 +20,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(TOP, "gen")
 sys.path.insert(0, GEN)
 
-from pyplugin_gen import build, buildconfig, cli, render, script  # noqa: E402
+from pyplugin_gen import build, buildconfig, cli, model, render, script  # noqa: E402
 from pyplugin_gen.callbacks import BY_NAME, CALLBACKS, Dialect  # noqa: E402
 from pyplugin_gen.diagnostics import Diagnostics  # noqa: E402
 
@@ -109,8 +109,9 @@ class TempDirTest(unittest.TestCase):
 
     def render(self, text, name="plugin.py", plugin_name="test"):
         """C source for text, with stand-in bytecode (no compiler)."""
-        return render.render(self.read(text, name), plugin_name,
-                             b"\x01\x02\x03", 1234, "3.11")
+        return render.render(model.plugin(
+            self.read(text, name), plugin_name,
+            build.Bytecode(b"\x01\x02\x03", 1234, "3.11")))
 
     def cli(self, *args, cflags=None):
         """Run pyplugin-gen in this process: (status, stderr)."""
@@ -255,9 +256,10 @@ class Rendering(TempDirTest):
         self.assertEqual(fields.get("flush"), "flush_wrapper")
         self.assertEqual(fields.get("can_fua"), "can_fua_wrapper")
         self.assertNotIn("trim", fields)
-        self.assertIn('return pyp_not_defined ("flush");', c)
+        self.assertIn('ret = pyp_not_defined ("flush");', c)
         self.assertRegex(c, r"can_fua_wrapper \(void \*handle\)\n\{\n"
-                         r"  \(void\) handle;\n  return 0;\n\}")
+                         r"  int ret;\n\n  \(void\) handle;\n  ret = 0;\n"
+                         r"  return ret;\n\}")
         self.assertNotIn("static PyObject *flush_fn", c)
 
     def test_every_offered_operation(self):
@@ -270,7 +272,7 @@ class Rendering(TempDirTest):
                                             REQUIRED + (cb.name,)))
                 self.assertEqual(plugin_fields(c)[op.name],
                                  f"{op.name}_wrapper")
-                self.assertIn(f"  return {op.missing_expression()};\n", c)
+                self.assertIn(f"  ret = {op.missing_expression()};\n", c)
                 # Defined, the script's function is called instead.
                 c = self.render(definitions(Dialect.RELEASED, REQUIRED
                                             + (cb.name, op.name)))
@@ -296,17 +298,19 @@ class Rendering(TempDirTest):
         flat = " ".join(c.split())  # long calls are wrapped
         self.assertIn('PyObject_CallFunction (zero_fn, "(OIKO)", h, count, '
                       'offset, pyp_bool (flags & NBDKIT_FLAG_MAY_TRIM));', flat)
-        self.assertIn("(void) flags; /* not passed in this dialect */", c)
+        # API 1's flush takes no flags.
+        self.assertIn("flush_wrapper (void *handle, uint32_t flags)\n{\n"
+                      "  int ret;\n\n  (void) flags;\n", c)
 
     def test_results_and_views(self):
         c = self.render(definitions(Dialect.RELEASED))
-        self.assertIn("pyp_view (buf, count, 1)", c)  # pread fills buf
-        self.assertIn("pyp_view (buf, count, 0)", c)  # pwrite reads it
-        self.assertIn('return pyp_result_none (r, "pread");', c)
+        self.assertIn("pyp_view (buf, count, PyBUF_WRITE)", c)  # pread fills
+        self.assertIn("pyp_view (buf, count, PyBUF_READ)", c)  # pwrite reads
+        self.assertIn('ret = pyp_result_none (r, "pread");', c)
         c = self.render(definitions(Dialect.SEED))
-        self.assertIn('return pyp_result_buffer (r, "pread", buf, count);', c)
-        self.assertIn('return pyp_result_zero (r, "zero");', c)
-        self.assertIn('return pyp_result_extents (r, "extents", extents);', c)
+        self.assertIn('ret = pyp_result_buffer (r, "pread", buf, count);', c)
+        self.assertIn('ret = pyp_result_zero (r, "zero");', c)
+        self.assertIn('ret = pyp_result_extents (r, "extents", extents);', c)
 
     def test_callables_resolved_once(self):
         c = self.render(definitions(Dialect.RELEASED))
@@ -380,8 +384,9 @@ class Rendering(TempDirTest):
         text = definitions(Dialect.RELEASED)
         self.assertEqual(self.render(text), self.render(text))
         s = self.read(text)
-        self.assertEqual(render.render(s, "x", b"abc", 1, "3.11"),
-                         render.render(s, "x", b"abc", 1, "3.11"))
+        code = build.Bytecode(b"abc", 1, "3.11")
+        self.assertEqual(render.render(model.plugin(s, "x", code)),
+                         render.render(model.plugin(s, "x", code)))
 
     def test_tricky_filename_in_comment_and_string(self):
         name = TRICKY_NAME

@@ -886,9 +886,9 @@ zero_set_error_then_success (void)
 
 /* The script sees buf as a memoryview named v. */
 static PyObject *
-make_view (char *buf, uint32_t count, int writable)
+make_view (char *buf, uint32_t count, int flags)
 {
-  PyObject *view = pyp_view (buf, count, writable);
+  PyObject *view = pyp_view (buf, count, flags);
 
   CU_ASSERT_PTR_NOT_NULL (view);
   if (view)
@@ -900,7 +900,7 @@ static void
 view_writable (void)
 {
   char buf[9] = "........";
-  PyObject *view = make_view (buf, 8, 1);
+  PyObject *view = make_view (buf, 8, PyBUF_WRITE);
 
   if (view == NULL)
     return;
@@ -917,7 +917,7 @@ static void
 view_read_only (void)
 {
   char buf[9] = "abcdefgh";
-  PyObject *view = make_view (buf, 8, 0), *r;
+  PyObject *view = make_view (buf, 8, PyBUF_READ), *r;
 
   if (view == NULL)
     return;
@@ -940,7 +940,7 @@ static void
 view_release_makes_kept_view_unusable (void)
 {
   char buf[9] = "abcdefgh";
-  PyObject *view = pyp_view (buf, 8, 1), *r;
+  PyObject *view = pyp_view (buf, 8, PyBUF_WRITE), *r;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (view);
   set_global ("v", view);
