@@ -490,7 +490,3 @@ class Import(TempDir):
             parse_size("lots")
         self.assertTrue(namespace["parse_bool"]("on"))
         self.assertFalse(namespace["parse_bool"]("0"))
-
-
-if __name__ == "__main__":
-    unittest.main()

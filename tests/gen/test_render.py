@@ -18,7 +18,6 @@ from unittest import mock
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GEN = os.path.join(TOP, "gen")
-sys.path.insert(0, GEN)
 
 from pyplugin_gen import build, buildconfig, cli, render, script  # noqa: E402
 from pyplugin_gen.callbacks import BY_NAME, CALLBACKS, Dialect  # noqa: E402
