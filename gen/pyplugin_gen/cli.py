@@ -9,13 +9,13 @@ import re
 import sys
 
 from . import buildconfig, depfile, standalone
-from .build import (BuildError, bake_site, build_inputs, compile_plugin,
-                    compile_script)
+from .build import BuildError, build_inputs, compile_plugin, compile_script
 from .check import check
 from .diagnostics import Diagnostics
 from .files import write_atomic
 from .render import render
 from .script import Script, read
+from .sitepath import Site, SiteError, bake_site
 
 DESCRIPTION = """\
 Turn an nbdkit Python plugin script into a compiled nbdkit plugin.  The
@@ -190,9 +190,18 @@ def main(argv: list[str] | None = None) -> int:
             standalone.available()
         except BuildError as e:
             return _fail(str(e))
+    # What site computes is the same for every script: found once, for
+    # a build, or to search a standalone plugin's modules (--check too).
+    site = None
+    if not diags.has_errors and None not in scripts and \
+            (args.standalone or not args.check):
+        try:
+            site = bake_site()
+        except SiteError as e:
+            diags.emit()
+            return _fail(str(e))
     parts = {}
-    if args.standalone and not diags.has_errors and None not in scripts:
-        site = bake_site()
+    if args.standalone and site is not None:
         for script in scripts:
             assert script is not None
             parts[script.path] = _standalone_parts(script, site, diags, args)
@@ -201,10 +210,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.check:
         return 0
+    assert site is not None
     for script in scripts:
         assert script is not None
         try:
-            _build(script, names[script.path], args, parts.get(script.path))
+            _build(script, names[script.path], args, site,
+                   parts.get(script.path))
         except (BuildError, OSError) as e:
             return _fail(str(e))
     return 0
@@ -224,7 +235,7 @@ def output_path(name: str, args: argparse.Namespace) -> str:
     return f"{name}-plugin.so"
 
 
-def _standalone_parts(script: Script, site, diags: Diagnostics,
+def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
                       args: argparse.Namespace):
     tree = ast.parse(script.source, script.filename)
     parts, found = standalone.prepare(script, tree, site, diags,
@@ -246,12 +257,11 @@ def _standalone_parts(script: Script, site, diags: Diagnostics,
     return parts
 
 
-def _build(script: Script, name: str, args: argparse.Namespace,
+def _build(script: Script, name: str, args: argparse.Namespace, site: Site,
            parts=None) -> None:
     bytecode = compile_script(script)
     c_source = render(script, name, bytecode.code, bytecode.magic,
-                      bytecode.python_version, site=bake_site(),
-                      standalone=parts)
+                      bytecode.python_version, site=site, standalone=parts)
     output = output_path(name, args)
     if args.emit_c:
         write_atomic(output, c_source)

@@ -14,10 +14,11 @@ import tempfile
 import textwrap
 import time
 import unittest
+from unittest import mock
 
 from common import TOP, generator_command, generator_env, run_check
 
-from pyplugin_gen import introspect, nbdkit_header
+from pyplugin_gen import cli, introspect, nbdkit_header, sitepath
 
 GOOD = textwrap.dedent("""\
     API_VERSION = 2
@@ -226,6 +227,15 @@ class SeveralScripts(TempDir):
                                                     "one-plugin.so")))
         self.assertTrue(os.path.exists(os.path.join(self.dir,
                                                     "two-plugin.so")))
+        # What site computes is asked of Python once for the whole run.
+        old = os.getcwd()
+        os.chdir(self.dir)
+        self.addCleanup(os.chdir, old)
+        with mock.patch.object(cli, "bake_site",
+                               wraps=sitepath.bake_site) as bake:
+            status, _, err = run_check(["one.py", "two.py"])
+        self.assertEqual((status, err), (0, ""))
+        self.assertEqual(bake.call_count, 1)
 
 
 class Unreadable(TempDir):

@@ -15,7 +15,7 @@ import textwrap
 import unittest
 
 from pyplugin_gen import freeze, standalone
-from pyplugin_gen.build import bake_site
+from pyplugin_gen.sitepath import bake_site
 from pyplugin_gen.diagnostics import Diagnostics, Severity
 from pyplugin_gen.script import read
 
