@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from . import buildconfig, depfile, standalone
 from .build import BuildError, build_inputs, compile_plugin, compile_script
+from .callbacks import BY_NAME
 from .check import check
 from .diagnostics import Diagnostics
 from .files import write_atomic
 from .render import render
 from .script import Script, read
 from .sitepath import Site, SiteError, bake_site
+
+if TYPE_CHECKING:
+    from .introspect import Imported
 
 DESCRIPTION = """\
 Turn an nbdkit Python plugin script into a compiled nbdkit plugin.  The
@@ -145,9 +151,22 @@ def check_script(path: str, diags: Diagnostics,
         return None
     if import_ and not diags.errors_in(path):
         from .introspect import introspect
-        introspect(script, diags)
+        found = introspect(script, diags)
+        if found is not None:
+            script = _with_imported(script, found)
     check(script, diags)
     return script
+
+
+def _with_imported(script: Script, found: Imported) -> Script:
+    """The script to check and build under --import: its callbacks are
+    those the import found, in place of those read from the source."""
+    read_only = {name: cands for name, cands in script.candidates.items()
+                 if name not in BY_NAME}
+    return dataclasses.replace(
+        script, imported=True, callbacks=dict(found.callbacks),
+        candidates={**read_only,
+                    **{name: [d] for name, d in found.callbacks.items()}})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,9 @@ from unittest import mock
 from common import TOP, generator_command, generator_env, run_check
 
 from pyplugin_gen import cli, introspect, nbdkit_header, sitepath
+from pyplugin_gen.diagnostics import Diagnostics
+from pyplugin_gen.script import read
+from pyplugin_gen.signatures import Signature
 
 GOOD = textwrap.dedent("""\
     API_VERSION = 2
@@ -437,6 +440,20 @@ class Import(TempDir):
                 pass
             globals()["flush"] = _flush
             """))
+        # introspect says what the import found; the Script read from
+        # the source is left as it was.
+        diags = Diagnostics()
+        source = read(path, diags)
+        found = introspect.introspect(source, diags)
+        self.assertEqual(diags.items, [])
+        self.assertEqual(list(found.callbacks),
+                         ["open", "get_size", "pread", "flush"])
+        flush = found.callbacks["flush"]
+        self.assertEqual((flush.kind, flush.signature, flush.line),
+                         ("def", Signature(2, 2, False, ()), 15))
+        self.assertEqual(list(source.callbacks),
+                         ["open", "get_size", "pread"])
+        self.assertFalse(source.imported)
         out = os.path.join(self.dir, "dyn.c")
         status, _, err = run_check(["--import", path, "-S", out])
         self.assertEqual(status, 0, err)
