@@ -11,7 +11,14 @@ Suites, in this order:
 With arguments, only the suites named; SUITE:NAME runs only NAME of
 that suite, a module, class or test as unittest names it
 (e2e:test_handles, e2e:test_handles.Seed.test_generated), and a CUnit
-suite or test of unit (unit:convert, unit:convert:view_bounds).
+suite or test of unit (unit:convert, unit:convert:view_bounds).  This is
+the one way to run part of a suite: test modules do not set up their own
+import path and are not run as programs.
+
+The child that runs a suite puts on sys.path, first to last: the suite's
+own directory (its common.py, harness.py, ...), the directories of the
+suites it shares helpers with (SHARED: reliability uses e2e's harness),
+and the top's gen/ (the pyplugin_gen package).
 
 Each suite prints its tests as they run, then one line:
   suite SUITE: N passed, N failed, N skipped (S s)
@@ -55,6 +62,11 @@ REQUIRES = {
     "e2e": SERVING,
     "reliability": SERVING,
     "pack": SERVING,
+}
+
+# The other suites whose helper modules a suite imports.
+SHARED = {
+    "reliability": ("e2e",),
 }
 
 
@@ -189,10 +201,18 @@ class CountingResult(unittest.TextTestResult):
         return len(passed), len(failed), len(skipped)
 
 
+def import_path(directory: str) -> list[str]:
+    """What a suite's test modules import from, in that order."""
+    shared = SHARED.get(os.path.basename(directory), ())
+    return [directory, *(os.path.join(TESTS, s) for s in shared),
+            os.path.join(TOP, "gen")]
+
+
 def unittest_child(directory: str, result_file: str,
                    name: str | None = None) -> int:
     """In the child: run one unittest suite (or only name in it), write
     its counts."""
+    sys.path[:0] = import_path(directory)
     loader = unittest.TestLoader()
     suite = loader.discover(directory, pattern="test_*.py",
                             top_level_dir=directory)

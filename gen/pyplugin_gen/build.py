@@ -6,7 +6,6 @@ place, so a failure never leaves half a file behind.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import subprocess
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 
 from . import buildconfig
 from .script import Script
+
 
 # Run by the same interpreter in a child with a fixed hash seed: the order
 # of frozenset constants in the bytecode follows string hashes.  Marshal
@@ -29,63 +29,6 @@ code = compile(source, sys.argv[1], "exec", dont_inherit=True, optimize=0)
 sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER)
 sys.stdout.buffer.write(marshal.dumps(code, 2))
 """
-
-
-# Run by the same interpreter with -E -s -S: what `import site` at
-# start-up makes of this machine, without the build's PYTHONPATH (the
-# plugin adds the one it runs with) and without a user site directory
-# (with one, the plugin runs site at start-up instead).  The import
-# lines of .pth files run here as they would at any Python start-up;
-# the plugin runs them again at load, from the files.
-_SITE = """
-import json, os, site, sys
-if sys.path and sys.path[0] == "":
-    del sys.path[0]
-site.ENABLE_USER_SITE = False
-known = site.removeduppaths()
-known = site.venv(known)
-dirs = site.getsitepackages()
-pth = []
-for d in dirs:
-    if not os.path.isdir(d):
-        continue
-    names = sorted(n for n in os.listdir(d)
-                   if n.endswith(".pth") and not n.startswith("."))
-    for name in names:
-        st = os.stat(os.path.join(d, name))
-        pth.append([d, name, st.st_size, st.st_mtime_ns])
-site.addsitepackages(known)
-json.dump({
-    "executable": sys.executable,
-    "stdlib_dir": getattr(sys, "_stdlib_dir", None)
-                  or os.path.dirname(os.__file__),
-    "user_site_suffix": site._get_path("/U")[2:],
-    "path": sys.path,
-    "dirs": [[d, os.path.isdir(d)] for d in dirs],
-    "pth": pth,
-}, sys.stdout)
-"""
-
-
-@dataclass(frozen=True)
-class SitePth:
-    dir: str
-    name: str
-    size: int
-    mtime_ns: int
-
-
-@dataclass(frozen=True)
-class Site:
-    """What Python's site module computes at start-up on this machine,
-    recorded in the plugin so that it need not run (runtime/site.c)."""
-
-    executable: str
-    stdlib_dir: str
-    user_site_suffix: str
-    path: tuple[str, ...]
-    dirs: tuple[tuple[str, bool], ...]
-    pth: tuple[SitePth, ...]
 
 
 class BuildError(Exception):
@@ -121,25 +64,6 @@ def compile_script(script: Script) -> Bytecode:
                          + proc.stderr.decode(errors="replace"))
     magic = int.from_bytes(proc.stdout[:4], "little")
     return Bytecode(proc.stdout[4:], magic, version)
-
-
-def bake_site() -> Site:
-    """What `import site` computes with this Python on this machine."""
-    proc = subprocess.run(
-        [sys.executable, "-E", "-s", "-S", "-c", _SITE],
-        capture_output=True, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        raise BuildError("recording sys.path failed:\n"
-                         + proc.stderr.decode(errors="replace"))
-    d = json.loads(proc.stdout)
-    return Site(
-        executable=d["executable"],
-        stdlib_dir=d["stdlib_dir"],
-        user_site_suffix=d["user_site_suffix"],
-        path=tuple(d["path"]),
-        dirs=tuple((p, bool(e)) for p, e in d["dirs"]),
-        pth=tuple(SitePth(*p) for p in d["pth"]),
-    )
 
 
 def _files(directory: str, suffix: str) -> list[str]:

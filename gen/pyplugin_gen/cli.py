@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from . import buildconfig, depfile, standalone
-from .build import (BuildError, bake_site, build_inputs, compile_plugin,
-                    compile_script)
+from .build import BuildError, build_inputs, compile_plugin, compile_script
+from .callbacks import BY_NAME
 from .check import check
 from .diagnostics import Diagnostics
 from .files import write_atomic
 from .model import plugin
 from .render import render
 from .script import Script, read
+from .sitepath import Site, SiteError, bake_site
+
+if TYPE_CHECKING:
+    from .introspect import Imported
 
 DESCRIPTION = """\
 Turn an nbdkit Python plugin script into a compiled nbdkit plugin.  The
@@ -146,9 +152,22 @@ def check_script(path: str, diags: Diagnostics,
         return None
     if import_ and not diags.errors_in(path):
         from .introspect import introspect
-        introspect(script, diags)
+        found = introspect(script, diags)
+        if found is not None:
+            script = _with_imported(script, found)
     check(script, diags)
     return script
+
+
+def _with_imported(script: Script, found: Imported) -> Script:
+    """The script to check and build under --import: its callbacks are
+    those the import found, in place of those read from the source."""
+    read_only = {name: cands for name, cands in script.candidates.items()
+                 if name not in BY_NAME}
+    return dataclasses.replace(
+        script, imported=True, callbacks=dict(found.callbacks),
+        candidates={**read_only,
+                    **{name: [d] for name, d in found.callbacks.items()}})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,9 +210,18 @@ def main(argv: list[str] | None = None) -> int:
             standalone.available()
         except BuildError as e:
             return _fail(str(e))
+    # What site computes is the same for every script: found once, for
+    # a build, or to search a standalone plugin's modules (--check too).
+    site = None
+    if not diags.has_errors and None not in scripts and \
+            (args.standalone or not args.check):
+        try:
+            site = bake_site()
+        except SiteError as e:
+            diags.emit()
+            return _fail(str(e))
     parts = {}
-    if args.standalone and not diags.has_errors and None not in scripts:
-        site = bake_site()
+    if args.standalone and site is not None:
         for script in scripts:
             assert script is not None
             parts[script.path] = _standalone_parts(script, site, diags, args)
@@ -202,10 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.check:
         return 0
+    assert site is not None
     for script in scripts:
         assert script is not None
         try:
-            _build(script, names[script.path], args, parts.get(script.path))
+            _build(script, names[script.path], args, site,
+                   parts.get(script.path))
         except (BuildError, OSError) as e:
             return _fail(str(e))
     return 0
@@ -225,7 +255,7 @@ def output_path(name: str, args: argparse.Namespace) -> str:
     return f"{name}-plugin.so"
 
 
-def _standalone_parts(script: Script, site, diags: Diagnostics,
+def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
                       args: argparse.Namespace):
     tree = ast.parse(script.source, script.filename)
     parts, found = standalone.prepare(script, tree, site, diags,
@@ -247,10 +277,10 @@ def _standalone_parts(script: Script, site, diags: Diagnostics,
     return parts
 
 
-def _build(script: Script, name: str, args: argparse.Namespace,
+def _build(script: Script, name: str, args: argparse.Namespace, site: Site,
            parts=None) -> None:
     bytecode = compile_script(script)
-    c_source = render(plugin(script, name, bytecode, site=bake_site(),
+    c_source = render(plugin(script, name, bytecode, site=site,
                              standalone=parts))
     output = output_path(name, args)
     if args.emit_c:

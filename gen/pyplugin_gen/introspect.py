@@ -5,8 +5,10 @@ callbacks at run time (globals()[name] = ..., exec, a factory, a
 decorator) cannot be checked that way.  With --import the script is run,
 as nbdkit would run it when loading the plugin, in a child Python with a
 stand-in `nbdkit` module, and each callback it has afterwards is examined
-with inspect.signature: the generated plugin then registers exactly
-those, and the checks judge what Python will call.
+with inspect.signature.  introspect() returns what it found, leaving
+the Script read from the source as it was; the caller checks (and the
+plugin registers) exactly those callbacks, so the checks judge what
+Python will call.
 
 The child is the generator's own interpreter (the Python the plugin
 links), runs the script as __main__ with __file__ set to its file name
@@ -24,12 +26,22 @@ import re
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 
 from . import nbdkit_header
 from .callbacks import BY_NAME
 from .diagnostics import Diagnostics, note
 from .reporter import with_article
 from .script import Definition, Script, Signature
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What the script has after running: each callback name it binds
+    then, in table order, pointed at where the source defines it."""
+
+    callbacks: dict[str, Definition]
+
 
 IMPORT_TIMEOUT = 60  # seconds; the PYPLUGIN_GEN_IMPORT_TIMEOUT variable wins
 
@@ -253,16 +265,16 @@ def run_child(script: Script) -> tuple[dict | None, str, str | None]:
     return report, stderr, None
 
 
-def introspect(script: Script, diags: Diagnostics) -> bool:
-    """Import the script and replace the callbacks read from its source by
-    the ones it has after running.  False (with an error reported) if the
-    import failed."""
+def introspect(script: Script, diags: Diagnostics) -> Imported | None:
+    """Import the script and say which callbacks it has after running;
+    script is not changed.  None (with an error reported) if the import
+    failed."""
     report, stderr, failure = run_child(script)
     path = script.path
     if failure is not None:
         notes = _stderr_notes(path, stderr)
         diags.error(path, 1, 1, failure, notes=notes)
-        return False
+        return None
     assert report is not None
     if "error" in report:
         e = report["error"]
@@ -275,10 +287,9 @@ def introspect(script: Script, diags: Diagnostics) -> bool:
             notes.append(note(last[0], last[1], 0, "raised here"))
         line = e["line"] or 1
         diags.error(path, line, _indent(script, line), message, notes=notes)
-        return False
-    _apply(script, report["names"])
+        return None
     _compare_api(script, report.get("api", {}), diags)
-    return True
+    return Imported(_definitions(script, report["names"]))
 
 
 def _one_line(text: str) -> str:
@@ -298,9 +309,9 @@ def _stderr_notes(path: str, stderr: str) -> list:
         if lines else []
 
 
-def _apply(script: Script, names: dict) -> None:
-    static = script.candidates
-    candidates = {k: v for k, v in static.items() if k not in BY_NAME}
+def _definitions(script: Script, names: dict) -> dict[str, Definition]:
+    """The child's description of each callback, as a Definition."""
+    found = {}
     for name in BY_NAME:
         info = names.get(name)
         if info is None:
@@ -322,11 +333,8 @@ def _apply(script: Script, names: dict) -> None:
                            signature=Signature(p, r, v, tuple(k)),
                            is_async=info["async"],
                            generator=info["generator"], **where)
-        candidates[name] = [d]
-    script.candidates = candidates
-    script.imported = True
-    script.callbacks = {name: cands[-1] for name, cands in candidates.items()
-                        if name in BY_NAME}
+        found[name] = d
+    return found
 
 
 def _location(script: Script, name: str, info: dict) -> tuple[int, int, int]:

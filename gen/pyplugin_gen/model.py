@@ -20,7 +20,8 @@ from .callbacks import (CALLBACKS, DEFAULT_THREAD_MODEL, OWN_THREAD_MODEL,
 from .script import METADATA, Script
 
 if TYPE_CHECKING:
-    from .build import Bytecode, Site
+    from .build import Bytecode
+    from .sitepath import Site
 
 # pyp_view's flags: the buffer nbdkit passes is written (pread) or read.
 VIEW_FLAGS = {"write": "PyBUF_WRITE", "read": "PyBUF_READ"}

@@ -93,8 +93,8 @@ class Script:
     dynamic: list[tuple[int, int, str]] = field(default_factory=list)
     text: str = ""  # the source, decoded as Python decodes it
     lines: list[str] = field(default_factory=list)
-    # True once --import has replaced the callbacks by what the script
-    # has after running.
+    # True when the callbacks are what --import found the script has
+    # after running (introspect.Imported), not those read from source.
     imported: bool = False
     # Every name bound at module level (at any depth of if/try/...), with
     # the position of its first binding.

@@ -18,10 +18,11 @@ import sys
 from dataclasses import dataclass
 
 from . import buildconfig
-from .build import BuildError, Site
+from .build import BuildError
 from .diagnostics import Diagnostics
 from .freeze import Closure, Module, closure
 from .script import Script
+from .sitepath import Site
 
 # Run by the generator's Python with a fixed hash seed, as the script's
 # own bytecode is (build.py): the marshalled code of each module.  Code

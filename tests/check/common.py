@@ -11,8 +11,6 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 GEN = os.path.join(TOP, "gen")
-if GEN not in sys.path:
-    sys.path.insert(0, GEN)
 
 from pyplugin_gen import cli  # noqa: E402
 

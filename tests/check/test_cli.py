@@ -14,10 +14,14 @@ import tempfile
 import textwrap
 import time
 import unittest
+from unittest import mock
 
 from common import TOP, generator_command, generator_env, run_check
 
-from pyplugin_gen import introspect, nbdkit_header
+from pyplugin_gen import cli, introspect, nbdkit_header, sitepath
+from pyplugin_gen.diagnostics import Diagnostics
+from pyplugin_gen.script import read
+from pyplugin_gen.signatures import Signature
 
 GOOD = textwrap.dedent("""\
     API_VERSION = 2
@@ -226,6 +230,15 @@ class SeveralScripts(TempDir):
                                                     "one-plugin.so")))
         self.assertTrue(os.path.exists(os.path.join(self.dir,
                                                     "two-plugin.so")))
+        # What site computes is asked of Python once for the whole run.
+        old = os.getcwd()
+        os.chdir(self.dir)
+        self.addCleanup(os.chdir, old)
+        with mock.patch.object(cli, "bake_site",
+                               wraps=sitepath.bake_site) as bake:
+            status, _, err = run_check(["one.py", "two.py"])
+        self.assertEqual((status, err), (0, ""))
+        self.assertEqual(bake.call_count, 1)
 
 
 class Unreadable(TempDir):
@@ -427,6 +440,20 @@ class Import(TempDir):
                 pass
             globals()["flush"] = _flush
             """))
+        # introspect says what the import found; the Script read from
+        # the source is left as it was.
+        diags = Diagnostics()
+        source = read(path, diags)
+        found = introspect.introspect(source, diags)
+        self.assertEqual(diags.items, [])
+        self.assertEqual(list(found.callbacks),
+                         ["open", "get_size", "pread", "flush"])
+        flush = found.callbacks["flush"]
+        self.assertEqual((flush.kind, flush.signature, flush.line),
+                         ("def", Signature(2, 2, False, ()), 15))
+        self.assertEqual(list(source.callbacks),
+                         ["open", "get_size", "pread"])
+        self.assertFalse(source.imported)
         out = os.path.join(self.dir, "dyn.c")
         status, _, err = run_check(["--import", path, "-S", out])
         self.assertEqual(status, 0, err)
@@ -490,7 +517,3 @@ class Import(TempDir):
             parse_size("lots")
         self.assertTrue(namespace["parse_bool"]("on"))
         self.assertFalse(namespace["parse_bool"]("0"))
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -232,7 +232,3 @@ class Fuzz(unittest.TestCase):
         self.fail(f"run {run} (seed {SEED}): {problem}\ninput kept in {keep}"
                   f"; reproduce with: PYTHONPATH={TOP}/gen python3 -m "
                   f"pyplugin_gen --check {keep}")
-
-
-if __name__ == "__main__":
-    unittest.main()

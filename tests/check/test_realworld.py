@@ -76,7 +76,3 @@ class RealWorld(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("ModuleNotFoundError", p.stderr)
         self.assertIn("error:", p.stderr)
-
-
-if __name__ == "__main__":
-    unittest.main()

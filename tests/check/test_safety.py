@@ -247,7 +247,3 @@ class Safety(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertIn(f"{path}:11:12: error: 'longname' contains a NUL "
                       "character, which a C string cannot carry", err)
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -14,13 +14,9 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.environ.get("PYPLUGIN_TOP") or os.path.dirname(os.path.dirname(HERE))
-GEN = os.path.join(TOP, "gen")
-if GEN not in sys.path:
-    sys.path.insert(0, GEN)
 
 from pyplugin_gen import buildconfig, header_record, nbdkit_header  # noqa
 from pyplugin_gen.files import write_atomic  # noqa: E402

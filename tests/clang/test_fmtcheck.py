@@ -12,11 +12,9 @@ import tempfile
 import unittest
 from unittest import mock
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import RUNTIME, TOP, count_calls, runtime_flags  # noqa: E402
-from pyplugin_gen import callbacks, cli, fmtcheck  # noqa: E402
-from pyplugin_gen.callbacks import CALLBACKS, Dialect  # noqa: E402
+from common import RUNTIME, TOP, count_calls, runtime_flags
+from pyplugin_gen import callbacks, cli, fmtcheck
+from pyplugin_gen.callbacks import CALLBACKS, Dialect
 
 EXAMPLES = sorted(os.path.join(TOP, "examples", f)
                   for f in os.listdir(os.path.join(TOP, "examples"))
@@ -485,7 +483,3 @@ class Flags(unittest.TestCase):
                     self.assertTrue(out.getvalue().startswith(
                         f"{bad}:7:23: error: format \"i\""), out.getvalue())
                 self.assertIn("1 calls", err.getvalue())
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -8,19 +8,16 @@ import dataclasses
 import json
 import os
 import re
-import sys
 import tempfile
 import textwrap
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import (PYPLUGIN_H, RECORD, TOP, Transform,  # noqa: E402
+from common import (PYPLUGIN_H, RECORD, TOP, Transform,
                     build_flags, buildconfig, installed_record, make_record,
                     nbdkit_header, read_header, run_generator)
-from pyplugin_gen import header_record  # noqa: E402
-from pyplugin_gen.callbacks import BY_NAME, CALLBACKS  # noqa: E402
-from pyplugin_gen.callbacks import CParam  # noqa: E402
+from pyplugin_gen import header_record
+from pyplugin_gen.callbacks import BY_NAME, CALLBACKS
+from pyplugin_gen.callbacks import CParam
 
 # A diagnostic line of the generator.
 DIAGNOSTIC = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): "
@@ -369,7 +366,3 @@ class RecordProblems(unittest.TestCase):
                       "make read it", proc.stderr)
         proc = run_generator(["--check", "-Werror", self.script], path)
         self.assertEqual(proc.returncode, 1)
-
-
-if __name__ == "__main__":
-    unittest.main()

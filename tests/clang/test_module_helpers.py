@@ -7,18 +7,15 @@ under nbdkit."""
 import os
 import shlex
 import subprocess
-import sys
 import tempfile
 import textwrap
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import (GENERATED, RUNTIME, Transform, build_flags,  # noqa: E402
+from common import (GENERATED, RUNTIME, Transform, build_flags,
                     buildconfig, count_calls, have, installed_record,
                     make_record, nbdkit_header, run_generator, runtime_flags)
-from pyplugin_gen import fmtcheck, libclang  # noqa: E402
-from pyplugin_gen.libclang import CursorKind  # noqa: E402
+from pyplugin_gen import fmtcheck, libclang
+from pyplugin_gen.libclang import CursorKind
 
 MODULE_C = os.path.join(RUNTIME, "module.c")
 
@@ -259,7 +256,3 @@ class LiveModule(unittest.TestCase):
         helpers = lines[0][len("helpers="):].split(",")
         self.assertEqual(helpers,
                          nbdkit_header.python_helpers(installed_record()))
-
-
-if __name__ == "__main__":
-    unittest.main()

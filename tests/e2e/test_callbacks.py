@@ -5,14 +5,9 @@ Each test checks nbdkit python's answers against expectations first,
 then requires the generated plugin to give the same answers."""
 
 import os
-import sys
 import unittest
 
 import nbd
-
-# The runner may import this module as tests.e2e.<name>: make the
-# sibling harness importable either way.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (INFO_DIFFERS, MiB, Server, TempDirMixin,
                      block_status_calls, peer_server, run, script)
@@ -174,7 +169,3 @@ class Callbacks(TempDirMixin, unittest.TestCase):
         self.assertIn(b"callbacks_test_dump_plugin=called", p.stdout)
         p = run(["nbdkit", "--dump-plugin", self.generated(SCRIPT)])
         self.assertIn(b"callbacks_test_dump_plugin=called", p.stdout)
-
-
-if __name__ == "__main__":
-    unittest.main()

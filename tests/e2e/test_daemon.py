@@ -3,12 +3,7 @@ plugin (and the Python interpreter in it).  The plugin must serve
 correctly from the forked process, and stop when killed by its pid."""
 
 import os
-import sys
 import unittest
-
-# The runner may import this module as tests.e2e.<name>: make the
-# sibling harness importable either way.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (MiB, TargetMixin, _wait_gone, example, pattern, run,
                      sha256_file)
@@ -57,7 +52,3 @@ class DaemonApi1Generated(DaemonChecks, unittest.TestCase):
 class DaemonApi1Peer(DaemonChecks, unittest.TestCase):
     SCRIPT = example("api1.py")
     TARGET = "peer"
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -8,12 +8,7 @@ truthiness; and callbacks bound by assignment work."""
 
 import concurrent.futures
 import os
-import sys
 import unittest
-
-# The runner may import this module as tests.e2e.<name>: make the
-# sibling harness importable either way.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (GenerateError, Server, TempDirMixin, build_plugin,
                      dump_plugin, exercise, export_info, peer_server, script)
@@ -217,7 +212,3 @@ class DynamicImport(TempDirMixin, unittest.TestCase):
         with Server(plugin) as gen:
             got = exercise(gen)
         self.assertEqual(got, want)
-
-
-if __name__ == "__main__":
-    unittest.main()

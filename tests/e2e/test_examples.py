@@ -19,15 +19,10 @@ requires identical observations.
 
 import errno
 import os
-import sys
 import tempfile
 import unittest
 
 import nbd
-
-# The runner may import this module as tests.e2e.<name>: make the
-# sibling harness importable either way.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (MiB, Server, ServerError, TargetMixin, TempDirMixin,
                      example, exercise, export_info, pattern, peer_server,
@@ -390,7 +385,3 @@ class SameAnswers(TempDirMixin, unittest.TestCase):
 
     def test_disk_seed(self):
         self.compare(Disk)
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -6,12 +6,9 @@ with SIGTERM), with and without the script importing atexit, and the
 same of nbdkit python."""
 
 import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from harness import TargetMixin, run, script  # noqa: E402
+from harness import TargetMixin, run, script
 
 
 class ExitChecks(TargetMixin):
@@ -65,7 +62,3 @@ class ExitGenerated(ExitChecks, unittest.TestCase):
 
 class ExitPeer(ExitChecks, unittest.TestCase):
     TARGET = "peer"
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -15,19 +15,14 @@ it; one export per kind of handle (open picks the kind by export name).
 
 import json
 import os
-import sys
 import unittest
 
 import nbd
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from harness import (MiB, GenerateError, Server, TempDirMixin,  # noqa: E402
+from harness import (MiB, GenerateError, Server, TempDirMixin,
                      block_status_calls, build_plugin, peer_server)
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))), "gen"))
-from pyplugin_gen.callbacks import BY_NAME, Dialect  # noqa: E402
+from pyplugin_gen.callbacks import BY_NAME, Dialect
 
 KINDS = ("tuple2", "tuple1", "tuple0", "list", "none", "dict", "str",
          "bytes", "int", "object")
@@ -264,7 +259,3 @@ class Seed(HandlesMixin, unittest.TestCase):
 
 class Released(HandlesMixin, unittest.TestCase):
     DIALECT = Dialect.RELEASED
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -6,12 +6,9 @@ on the same script exits non-zero too."""
 
 import os
 import re
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from harness import TempDirMixin, run  # noqa: E402
+from harness import TempDirMixin, run
 
 # Each early callback announces itself if it is ever called.
 EARLY = {
@@ -117,7 +114,3 @@ class LoadFailure(TempDirMixin, unittest.TestCase):
                 self.assertNotEqual(p.returncode, 0)
                 self.assertIn("No module named 'no_such_module_here'",
                               p.stderr.decode())
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -5,15 +5,11 @@ or for extents the whole range as data, where nbdkit's own answer for a
 missing callback would be EINVAL or EROFS), with an error in the log
 naming the script and the operation; the server goes on serving."""
 
-import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nbd
 
-import nbd  # noqa: E402
-
-from harness import (Server, TempDirMixin, block_status_calls,  # noqa: E402
+from harness import (Server, TempDirMixin, block_status_calls,
                      comparable_info, peer_server, script)
 
 MISSING = script("offered_missing.py")
@@ -84,7 +80,3 @@ class Offered(TempDirMixin, unittest.TestCase):
         self.assertEqual(got["pwrite_fua"], ("error", "EIO"))
         self.assertIn("offered_fua.py: flush: error: the script defines no "
                       "flush", log)
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -8,10 +8,6 @@ import os
 import sys
 import unittest
 
-# The runner may import this module as tests.e2e.<name>: make the
-# sibling harness importable either way.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
 from harness import (GEN, MiB, Server, TempDirMixin, build_plugin,
                      dump_plugin, example, export_info, generate, run,
                      script, sha256_file)
@@ -241,7 +237,3 @@ class Naming(TempDirMixin, unittest.TestCase):
             outs.append((sha256_file(c), sha256_file(so)))
         self.assertEqual(outs[0][0], outs[1][0], "generated C differs")
         self.assertEqual(outs[0][1], outs[1][1], "generated .so differs")
-
-
-if __name__ == "__main__":
-    unittest.main()

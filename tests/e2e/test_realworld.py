@@ -5,12 +5,9 @@ own decorator, built with functools.partial, an atexit cleanup, a
 script that prints to stdout, and one whose import fails."""
 
 import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from harness import (TOP, Server, ServerError, TempDirMixin,  # noqa: E402
+from harness import (TOP, Server, ServerError, TempDirMixin,
                      exercise, peer_server)
 
 REALWORLD = os.path.join(TOP, "tests", "corpus", "realworld")
@@ -58,7 +55,3 @@ class RealWorld(TempDirMixin, unittest.TestCase):
                 self.assertIn("ModuleNotFoundError", str(cm.exception))
                 self.assertIn("sqlite_backend_driver_that_is_not_installed",
                               str(cm.exception))
-
-
-if __name__ == "__main__":
-    unittest.main()

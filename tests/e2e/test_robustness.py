@@ -5,14 +5,9 @@ over many requests, and script names that must not break the C."""
 import errno
 import os
 import shutil
-import sys
 import unittest
 
 import nbd
-
-# The runner may import this module as tests.e2e.<name>: make the
-# sibling harness importable either way.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (MiB, Server, TempDirMixin, build_plugin, dump_plugin,
                      example, pattern, peer_server, script, sha256_file)
@@ -260,7 +255,3 @@ class AwkwardNames(TempDirMixin, unittest.TestCase):
                     h = srv.connect()
                     h.pwrite(b"named", 0)
                     self.assertEqual(h.pread(5, 0), b"named")
-
-
-if __name__ == "__main__":
-    unittest.main()

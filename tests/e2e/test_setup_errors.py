@@ -5,16 +5,10 @@ nbdkit python's answers are the reference; the generated plugin must
 give the same."""
 
 import errno
-import os
-import sys
 import threading
 import unittest
 
 import nbd
-
-# The runner may import this module as tests.e2e.<name>: make the
-# sibling harness importable either way.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (MiB, Server, ServerError, TempDirMixin,
                      block_status_calls, close_handle, peer_server, script)
@@ -199,7 +193,3 @@ class StartupErrors(TempDirMixin, unittest.TestCase):
                     else:
                         self.assertEqual(want, ("served", bytes(4)))
                     self.assertEqual(got, want)
-
-
-if __name__ == "__main__":
-    unittest.main()

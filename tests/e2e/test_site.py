@@ -18,9 +18,7 @@ import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from harness import ENV, TempDirMixin, run  # noqa: E402
+from harness import ENV, TempDirMixin, run
 
 # Reports sys.path when loaded, to show what site did.
 SCRIPT = """\
@@ -140,7 +138,3 @@ class Site(TempDirMixin, unittest.TestCase):
         mode, log = self.nbdkit(env={"HOME": os.path.join(self.work, "x"),
                                      "PYTHONUSERBASE": ""})
         self.assertEqual(mode, "baked", log[-3000:])
-
-
-if __name__ == "__main__":
-    unittest.main()

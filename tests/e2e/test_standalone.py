@@ -21,8 +21,6 @@ import unittest
 
 import nbd
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
 from harness import (MiB, Server, ServerError, TempDirMixin, build_plugin, dump_plugin,
                      example, pattern, run, script)
 from nopython import chroot_wrapper, hide_python_wrapper, minimal_root
@@ -162,7 +160,3 @@ class Chrooted(StandaloneMixin, unittest.TestCase):
         plugin = self.standalone(script("ctypes_disk.py"))
         libs = self.serve_in_root(plugin, [], "chroot-ctypes")
         self.assertIn("libffi.so.8", libs)
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -7,17 +7,11 @@ Also run in the background (no -f), where nbdkit forks after loading
 the plugin."""
 
 import json
-import os
-import sys
 import threading
 import time
 import unittest
 
 import nbd
-
-# The runner may import this module as tests.e2e.<name>: make the
-# sibling harness importable either way.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (MiB, TargetMixin, close_handle, dump_plugin, pattern,
                      script)
@@ -156,7 +150,3 @@ for _target in ("generated", "peer"):
         globals()[_name] = type(_name, (BackgroundThread, unittest.TestCase),
                                 {"TARGET": _target, "FOREGROUND": _fg})
 del _target, _fg, _name
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -5,12 +5,10 @@ runtime's conversion functions (tests/clang holds it to nbdkit's header)."""
 import ctypes
 import os
 import re
-import sys
 import unittest
 from unittest import mock
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(TOP, "gen"))
 
 from pyplugin_gen import callbacks  # noqa: E402
 from pyplugin_gen.nbdkit_header import normalize_c  # noqa: E402

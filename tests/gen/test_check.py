@@ -6,18 +6,14 @@ import contextlib
 import io
 import os
 import shutil
-import sys
 import tempfile
 import textwrap
 import unittest
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(TOP, "gen"))
-
-from pyplugin_gen import cli, script  # noqa: E402
-from pyplugin_gen.callbacks import BY_NAME, CALLBACKS, Dialect  # noqa: E402
-from pyplugin_gen.check import check  # noqa: E402
-from pyplugin_gen.diagnostics import Diagnostics  # noqa: E402
+from pyplugin_gen import cli, script
+from pyplugin_gen.callbacks import BY_NAME, CALLBACKS, Dialect
+from pyplugin_gen.check import check
+from pyplugin_gen.diagnostics import Diagnostics
 
 DECLARATION = {
     Dialect.API1: "",
@@ -526,7 +522,3 @@ class Command(CheckTest):
         self.assertIn("invalid plugin name", err)
         status, err = self.run_cli("--check", "--name", "x/y", path)
         self.assertEqual(status, 1)
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -11,7 +11,6 @@ import tempfile
 import unittest
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(TOP, "gen"))
 
 from pyplugin_gen import cli  # noqa: E402
 
@@ -83,7 +82,3 @@ class GeneratedCIsFormatted(unittest.TestCase):
         text = ("static void\nf (void)\n{\n  Py_BEGIN_ALLOW_THREADS\n"
                 "  g ();\n  Py_END_ALLOW_THREADS\n  h ();\n}\n")
         self.assertEqual(clang_format(text, "x.c"), text)
-
-
-if __name__ == "__main__":
-    unittest.main()

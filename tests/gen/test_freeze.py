@@ -9,19 +9,15 @@ import dataclasses
 import os
 import shutil
 import subprocess
-import sys
 import sysconfig
 import tempfile
 import textwrap
 import unittest
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(TOP, "gen"))
-
-from pyplugin_gen import freeze, standalone  # noqa: E402
-from pyplugin_gen.build import bake_site  # noqa: E402
-from pyplugin_gen.diagnostics import Diagnostics, Severity  # noqa: E402
-from pyplugin_gen.script import read  # noqa: E402
+from pyplugin_gen import freeze, standalone
+from pyplugin_gen.sitepath import bake_site
+from pyplugin_gen.diagnostics import Diagnostics, Severity
+from pyplugin_gen.script import read
 
 SITE = bake_site()
 
@@ -330,7 +326,3 @@ class CommandLineTest(Base):
                           "def get_size(h):\n    return 1\n"
                           "def pread(h, c, o):\n    return bytes(c)\n")
         self.assertEqual(cli.main(["--check", "--freeze", "json", path]), 1)
-
-
-if __name__ == "__main__":
-    unittest.main()

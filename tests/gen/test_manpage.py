@@ -6,13 +6,11 @@ import dataclasses
 import os
 import re
 import subprocess
-import sys
 import unittest
 from unittest import mock
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(TOP, "gen"))
 
 from pyplugin_gen import callbacks, manpage  # noqa: E402
 from pyplugin_gen.callbacks import BY_NAME, CALLBACKS, Dialect  # noqa: E402
@@ -105,7 +103,3 @@ class Manpage(unittest.TestCase):
             manpage.render(twice, TEMPLATE)
         self.assertEqual(re.findall(re.escape(manpage.MARKER), page_in()),
                          [manpage.MARKER])
-
-
-if __name__ == "__main__":
-    unittest.main()

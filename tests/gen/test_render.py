@@ -18,7 +18,6 @@ from unittest import mock
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GEN = os.path.join(TOP, "gen")
-sys.path.insert(0, GEN)
 
 from pyplugin_gen import build, buildconfig, cli, model, render, script  # noqa: E402
 from pyplugin_gen.callbacks import BY_NAME, CALLBACKS, Dialect  # noqa: E402
@@ -597,7 +596,3 @@ class Reproducible(TempDirTest):
         # The temporary build directories are not recorded.
         self.assertNotIn(b"pyplugin-gen-test-", sos[0])
         self.assertNotIn(self.dir.encode(), sos[0])
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -51,7 +51,3 @@ class Selection(unittest.TestCase):
         self.assertEqual((status, last), (1, "0 passed, 1 failed"), out)
         self.assertIn("no suite no_such_suite", out)
         self.assertGreater(suite, 1)
-
-
-if __name__ == "__main__":
-    unittest.main()

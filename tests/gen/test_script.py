@@ -4,17 +4,13 @@ The reader must never run the script."""
 
 import os
 import shutil
-import sys
 import tempfile
 import textwrap
 import unittest
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(TOP, "gen"))
-
-from pyplugin_gen import cli, script  # noqa: E402
-from pyplugin_gen.callbacks import Dialect  # noqa: E402
-from pyplugin_gen.diagnostics import Diagnostics, Severity  # noqa: E402
+from pyplugin_gen import cli, script
+from pyplugin_gen.callbacks import Dialect
+from pyplugin_gen.diagnostics import Diagnostics, Severity
 
 REQUIRED_API1 = """
 def open(readonly):
@@ -397,7 +393,3 @@ class Files(ReaderTest):
         self.assertEqual(len(diags.items), 1)
         self.assertIs(diags.items[0].severity, Severity.ERROR)
         self.assertIn("cannot read script", str(diags.items[0]))
-
-
-if __name__ == "__main__":
-    unittest.main()

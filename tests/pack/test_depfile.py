@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
 
-from common import EXAMPLES, GEN, TOP, TempDir, run
+from common import EXAMPLES, GEN, TempDir, run
 
-sys.path.insert(0, os.path.join(TOP, "gen"))
-from pyplugin_gen import buildconfig, depfile  # noqa: E402
+from pyplugin_gen import buildconfig, depfile
 
 
 def rule(text: str) -> tuple[str, list[str]]:

@@ -15,7 +15,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 CORPUS = os.path.join(HERE, "corpus")
-sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 
 import nbd  # noqa: E402
 
@@ -106,7 +105,6 @@ class Control:
 def buildconfig():
     """What configure found (gen/pyplugin_gen/buildconfig.py): the
     compiler and the flags plugins are built with."""
-    sys.path.insert(0, os.path.join(TOP, "gen"))
     from pyplugin_gen import buildconfig as config
     return config
 

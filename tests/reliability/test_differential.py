@@ -14,19 +14,15 @@ can be replayed.
 import hashlib
 import os
 import random
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import (HERE, SLOW, MiB, Server, TempDirMixin,  # noqa: E402
+from common import (HERE, SLOW, MiB, Server, TempDirMixin,
                     errname)
 
-import nbd  # noqa: E402
+import nbd
 
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
-from harness import comparable_info  # noqa: E402
-from nopython import hide_python_wrapper  # noqa: E402
+from harness import comparable_info
+from nopython import hide_python_wrapper
 
 SIZE = 4 * MiB
 K = 1024
@@ -202,7 +198,3 @@ class DifferentialApi1Standalone(Differential, unittest.TestCase):
     GENERATE = (SCRIPT,)
     GENERATE_ARGS = ("--standalone",)
     WRAPPER = hide_python_wrapper()
-
-
-if __name__ == "__main__":
-    unittest.main()

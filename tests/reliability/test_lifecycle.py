@@ -13,17 +13,14 @@ exactly once when it stops.
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import (ENV, Control, Server, TempDirMixin,  # noqa: E402
+from common import (ENV, Control, Server, TempDirMixin,
                     close_handle, corpus, errname, pattern, wait_for)
 
-import nbd  # noqa: E402
+import nbd
 
 SCRIPT = corpus("misbehave.py")
 TRACEBACK = "Traceback (most recent call last)"
@@ -389,7 +386,3 @@ class ThreadGenerated(ThreadChecks, unittest.TestCase):
 
 class ThreadPeer(ThreadChecks, unittest.TestCase):
     TARGET = "peer"
-
-
-if __name__ == "__main__":
-    unittest.main()

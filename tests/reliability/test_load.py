@@ -19,18 +19,15 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import (HERE, PYTHON, SLOW, Control, MiB, Server,  # noqa: E402
+from common import (HERE, PYTHON, SLOW, Control, MiB, Server,
                     TempDirMixin, close_handle, corpus, errname, example,
                     pattern, wait_for)
 
-import nbd  # noqa: E402
+import nbd
 
 RAMDISK = example("ramdisk.py")
 FILE_DISK = os.path.join(HERE, "scripts", "file_disk.py")
@@ -392,7 +389,3 @@ class SigtermUnderLoad(Target, unittest.TestCase):
 class SigtermUnderLoadPeer(SigtermUnderLoad):
     TARGET = "peer"
     GENERATE = ()
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -22,22 +22,17 @@ and the uniform checks above for all of them.
 """
 
 import os
-import sys
 import time
 import unittest
 from typing import NamedTuple
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import (Control, MiB, Server, TempDirMixin,  # noqa: E402
+from common import (Control, MiB, Server, TempDirMixin,
                     close_handle, corpus, errname, outcome, pattern,
                     wait_for)
 
-import nbd  # noqa: E402
+import nbd
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "e2e"))
-from nopython import hide_python_wrapper  # noqa: E402
+from nopython import hide_python_wrapper
 
 SCRIPT = corpus("misbehave.py")
 TRACEBACK = "Traceback (most recent call last)"
@@ -646,6 +641,3 @@ class BuffersApi1Standalone(Standalone, BuffersApi1Generated):
 
 class BuffersSeedStandalone(Standalone, BuffersSeedGenerated):
     pass
-
-if __name__ == "__main__":
-    unittest.main()

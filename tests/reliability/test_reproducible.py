@@ -15,13 +15,10 @@ directory may appear in either output.
 import os
 import shutil
 import subprocess
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import ENV, GEN, TempDirMixin, corpus  # noqa: E402
+from common import ENV, GEN, TempDirMixin, corpus
 
 SCRIPT = corpus("misbehave.py")
 
@@ -100,7 +97,3 @@ class Reproducible(TempDirMixin, unittest.TestCase):
         # libpython linked in, the import closure frozen: the frozen
         # bytecode must not depend on the hash seed or the clock either.
         self.check("-O2", "standalone", ("--standalone",))
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -11,15 +11,11 @@ and N2 = 1 000 000 (about half a minute); by default 10 000 and
 """
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import SLOW, Server, TempDirMixin, example  # noqa: E402
+from common import SLOW, Server, TempDirMixin, example
 
 RAMDISK = example("ramdisk.py")
 SIZE = 8 * 1024 * 1024
@@ -82,7 +78,3 @@ class Rss(TempDirMixin, unittest.TestCase):
         self.assertGreaterEqual(done, LAST * 0.99)
         self.assertLessEqual(abs(growth), LIMIT,
                              "RSS went from %d KiB to %d KiB" % (first, last))
-
-
-if __name__ == "__main__":
-    unittest.main()

@@ -23,15 +23,12 @@ import glob
 import os
 import re
 import subprocess
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import (GEN, TOP, Control, build_shim, buildconfig,  # noqa: E402
+from common import (GEN, TOP, Control, build_shim, buildconfig,
                     canary, compile_c, compile_plugin, corpus, run)
 
-import test_misbehaving  # noqa: E402
+import test_misbehaving
 
 SAN = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
        "-fno-sanitize-recover=undefined", "-g", "-O1"]
@@ -240,7 +237,3 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
         ours, _ = runtime_leaks(reports, self.ours_dirs)
         self.assertEqual(len(ours), 1, reports[:5000])
         self.assertIn("192 byte(s) in 3 object(s)", ours[0])
-
-
-if __name__ == "__main__":
-    unittest.main()

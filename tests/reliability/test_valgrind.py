@@ -19,17 +19,14 @@ the check catches a leak.
 import os
 import signal
 import stat
-import sys
 import unittest
 import xml.etree.ElementTree as ElementTree
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from common import (ENV, GEN, HERE, SLOW, Control, Server,  # noqa: E402
+from common import (ENV, GEN, HERE, SLOW, Control, Server,
                     build_shim, canary, close_handle, compile_plugin,
                     corpus, run)
 
-import test_misbehaving  # noqa: E402
+import test_misbehaving
 
 SCRIPT = corpus("misbehave.py")
 SUPPRESSIONS = os.path.join(HERE, "valgrind-python.supp")
@@ -185,7 +182,3 @@ class Valgrind(test_misbehaving.Misbehaving, unittest.TestCase):
 if SLOW:
     # Another 10 s of valgrind: only with make check-slow.
     Valgrind.test_canary = Valgrind.canary
-
-
-if __name__ == "__main__":
-    unittest.main()
