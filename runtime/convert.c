@@ -91,21 +91,28 @@ pyp_result_bool (PyObject *r, const char *callback)
 }
 
 /* The result as an int (anything with __index__ will do, as for
- * PyLong_AsLong), or NULL with a TypeError that names the callback and
- * what it returned rather than Python's "cannot be interpreted as an
- * integer".  Steals r.
+ * PyLong_AsLong), or NULL once reported: the call's exception, or a
+ * TypeError that names the callback and what it returned rather than
+ * Python's "cannot be interpreted as an integer".  Steals r.
  */
 static PyObject *
 result_int (PyObject *r, const char *callback)
 {
-  PyObject *n = PyNumber_Index (r);
+  PyObject *n;
 
+  if (r == NULL) {
+    pyp_report (callback);
+    return NULL;
+  }
+  n = PyNumber_Index (r);
   if (n == NULL && PyErr_ExceptionMatches (PyExc_TypeError)) {
     PyErr_Clear ();
     PyErr_Format (PyExc_TypeError, "%s must return an int, not %.100s",
                   callback, Py_TYPE (r)->tp_name);
   }
   Py_DECREF (r);
+  if (n == NULL)
+    pyp_report (callback);
   return n;
 }
 
@@ -118,15 +125,9 @@ result_in_range (PyObject *r, const char *callback, long lo, long hi,
   long v;
   int overflow;
 
-  if (r == NULL) {
-    pyp_report (callback);
-    return -1;
-  }
   n = result_int (r, callback);
-  if (n == NULL) {
-    pyp_report (callback);
+  if (n == NULL)
     return -1;
-  }
   v = PyLong_AsLongAndOverflow (n, &overflow);
   if (v == -1 && PyErr_Occurred ()) {
     Py_DECREF (n);
@@ -174,15 +175,9 @@ pyp_result_size (PyObject *r, const char *callback)
   long long size;
   int overflow;
 
-  if (r == NULL) {
-    pyp_report (callback);
-    return -1;
-  }
   n = result_int (r, callback);
-  if (n == NULL) {
-    pyp_report (callback);
+  if (n == NULL)
     return -1;
-  }
   size = PyLong_AsLongLongAndOverflow (n, &overflow);
   if (size == -1 && PyErr_Occurred ()) {
     Py_DECREF (n);
