@@ -25,7 +25,6 @@ a handle that is a tuple would reach the callback unpacked.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 
 
@@ -235,11 +234,6 @@ class Callback:
         assert self.missing is not None, self.name
         return self.missing.c.format(name=f'"{self.name}"')
 
-    def missing_unused(self) -> tuple[str, ...]:
-        """C parameters missing_expression does not use."""
-        used = set(re.findall(r"[A-Za-z_]\w*", self.missing_expression()))
-        return tuple(p.name for p in self.c_params if p.name not in used)
-
     def c_param(self, name: str) -> CParam | None:
         return next((p for p in self.c_params if p.name == name), None)
 
@@ -280,9 +274,6 @@ class Callback:
 
     def c_param_list(self) -> str:
         return ", ".join(p.declaration() for p in self.c_params) or "void"
-
-    def c_signature(self) -> str:
-        return f"{self.c_return} (*{self.name}) ({self.c_param_list()})"
 
     def result_params(self, dialect: Dialect) -> tuple[str, ...]:
         """C parameters the result conversion writes to."""

@@ -61,10 +61,6 @@ class Definition:
     node: ast.AST | None = field(default=None, compare=False, repr=False)
 
     @property
-    def value_is_literal(self) -> bool:
-        return self.kind == "literal"
-
-    @property
     def is_function(self) -> bool:
         return self.kind in ("def", "lambda", "alias")
 

@@ -238,9 +238,9 @@ class TableContents(unittest.TestCase):
     def test_c_declarations(self):
         pread = BY_NAME["pread"]
         self.assertEqual(
-            pread.c_signature(),
-            "int (*pread) (void *handle, void *buf, uint32_t count, "
-            "uint64_t offset, uint32_t flags)")
+            (pread.c_return, pread.c_param_list()),
+            ("int", "void *handle, void *buf, uint32_t count, "
+             "uint64_t offset, uint32_t flags"))
         self.assertEqual(BY_NAME["config_complete"].c_param_list(), "void")
         self.assertEqual(BY_NAME["default_export"].c_return, "const char *")
 

@@ -225,7 +225,7 @@ async def flush(h):
 
     def test_constant(self):
         s = self.read_ok("pread = 3\n")
-        self.assertTrue(s.callbacks["pread"].value_is_literal)
+        self.assertEqual(s.callbacks["pread"].kind, "literal")
 
     def test_rebinding(self):
         # The last binding wins, as when the script runs; rebinding a
