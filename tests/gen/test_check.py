@@ -179,7 +179,7 @@ class ParameterCount(CheckTest):
                          + "def flush(h, /): pass\n")
 
     def test_lambda(self):
-        # A lambda that fits is checked, and only warned about (issue 3).
+        # A lambda that fits is checked, and only warned about.
         self.assertEqual(
             [d.split(": warning: ")[1][:31] for d in self.diagnostics(
                 definitions(Dialect.API1, ["open", "pread"])

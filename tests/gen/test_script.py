@@ -229,7 +229,7 @@ async def flush(h):
 
     def test_rebinding(self):
         # The last binding wins, as when the script runs; rebinding a
-        # callback is warned about (issue 3).
+        # callback is warned about.
         s, diags = self.read("""
             def pwrite(h, buf, offset): pass
             import pwrite
