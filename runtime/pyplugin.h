@@ -74,7 +74,7 @@ struct pyp_standalone {
 struct pyp_script {
   const char *name;          /* file name only, e.g. "disk.py" */
   const char *sha256;        /* of the script's bytes, hex */
-  const unsigned char *code; /* marshal format 2 of the code object */
+  const unsigned char *code; /* marshal format 4 of the code object */
   size_t code_len;
   const char *source; /* for source lines in tracebacks */
   size_t source_len;

@@ -17,17 +17,25 @@ from . import buildconfig
 from .script import Script
 
 
+# Marshal format 4 (string references, short ASCII strings: less to read
+# and decode at load than format 2).  It writes a back-reference for
+# each object whose reference count is above one, which depends on what
+# else the compiling process holds (CPython issue "marshal output is not
+# deterministic").  Loaded again, the code is held only by itself: an
+# object's count is the number of places in the code that hold it (and
+# interned strings and Python's static objects always get a reference),
+# so dumping that copy writes bytes that depend only on the source and
+# the Python version.
+DUMPS = "marshal.dumps(marshal.loads(marshal.dumps(code, 4)), 4)"
+
 # Run by the same interpreter in a child with a fixed hash seed: the order
-# of frozenset constants in the bytecode follows string hashes.  Marshal
-# format 2 has no back-references, whose presence depends on reference
-# counts (CPython issue "marshal output is not deterministic"), so the
-# bytes depend only on the source and the Python version.
-_COMPILE = """
+# of frozenset constants in the bytecode follows string hashes.
+_COMPILE = f"""
 import importlib.util, marshal, sys
 source = sys.stdin.buffer.read()
 code = compile(source, sys.argv[1], "exec", dont_inherit=True, optimize=0)
 sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER)
-sys.stdout.buffer.write(marshal.dumps(code, 2))
+sys.stdout.buffer.write({DUMPS})
 """
 
 

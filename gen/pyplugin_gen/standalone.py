@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 
 from . import buildconfig
-from .build import BuildError
+from .build import DUMPS, BuildError
 from .diagnostics import Diagnostics
 from .freeze import Closure, Module, closure
 from .script import Script
@@ -27,7 +27,7 @@ from .sitepath import Site
 # Run by the generator's Python with a fixed hash seed, as the script's
 # own bytecode is (build.py): the marshalled code of each module.  Code
 # objects are named "<frozen NAME>", as Python names those it freezes.
-_COMPILE = """
+_COMPILE = f"""
 import json, marshal, sys
 for name, path in json.load(sys.stdin):
     source = b""
@@ -36,7 +36,7 @@ for name, path in json.load(sys.stdin):
             source = f.read()
     code = compile(source, "<frozen %s>" % name, "exec", dont_inherit=True,
                    optimize=0)
-    data = marshal.dumps(code, 2)
+    data = {DUMPS}
     sys.stdout.buffer.write(len(data).to_bytes(4, "little") + data)
 """
 

@@ -581,6 +581,30 @@ class Reproducible(TempDirTest):
         self.assertEqual(outputs[0], outputs[2])
         self.assertIn(b"script_code[", outputs[0])
 
+    def test_bytecode_ignores_reference_counts(self):
+        """Marshal format 4 marks an object for back-references when its
+        reference count is above one: a process that happens to hold a
+        constant elsewhere writes other bytes.  build.DUMPS does not."""
+        child = textwrap.dedent(f"""
+            import marshal, sys
+            code = compile("x = ('a b', 1.5)\\ny = x\\n", "t", "exec",
+                           dont_inherit=True)
+            held = list(code.co_consts) if sys.argv[1] == "hold" else []
+            sys.stdout.write(marshal.dumps(code, 4).hex() + " ")
+            sys.stdout.write({build.DUMPS}.hex())
+        """)
+        out = {}
+        for mode in ("hold", "free"):
+            proc = subprocess.run([sys.executable, "-S", "-c", child, mode],
+                                  capture_output=True, text=True,
+                                  env=dict(os.environ, PYTHONHASHSEED="0"),
+                                  timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            out[mode] = proc.stdout.split()
+        self.assertNotEqual(out["hold"][0], out["free"][0])
+        self.assertEqual(out["hold"][1], out["free"][1])
+        self.assertEqual(bytes.fromhex(out["free"][1])[0] & 0x7f, ord("c"))
+
     @need_compiler
     def test_so_in_different_directories(self):
         sos = []
