@@ -41,7 +41,7 @@ plugin does once started.
 
 It prints a table of ratios (generated / python, generated / memory,
 standalone / python, standalone / generated) and the plugins' sizes,
-checks the targets of issue 6, and writes bench/results/bench.json,
+checks the project's speed targets, and writes bench/results/bench.json,
 bench.md and bench.png (matplotlib, Agg backend).
 """
 
@@ -80,7 +80,7 @@ def thread_model():
 TARGETS = ("generated", "standalone", "python", "memory")
 MODELS = ("default", "parallel")
 
-# The targets of issue 6.
+# The project's speed targets.
 TARGET_VS_PYTHON = 2.0   # 4K QD8 IOPS, generated / python, at least
 TARGET_VS_MEMORY = 0.9   # 4K QD8 IOPS, generated / memory, at least
 TARGET_STARTUP = 0.6     # start-up time, generated / python, at most
