@@ -210,14 +210,16 @@ class Server:
     ["python", SCRIPT, key=value...].  With foreground=False nbdkit
     forks into the background (-P pidfile) and is stopped by its pid.
     The server is always stopped on leaving the block, SIGTERM first,
-    SIGKILL if it does not exit in STOP_TIMEOUT seconds.  wrapper is a
+    SIGKILL if it does not exit in stop_timeout seconds.  wrapper is a
     command that runs nbdkit by exec'ing its arguments (so that the
     process started is nbdkit), such as one that hides Python first.
     """
 
     def __init__(self, *args, foreground=True, verbose=False,
-                 nbdkit_options=(), env=None, readonly=False, wrapper=()):
+                 nbdkit_options=(), env=None, readonly=False, wrapper=(),
+                 stop_timeout=STOP_TIMEOUT):
         self.wrapper = list(wrapper)
+        self.stop_timeout = stop_timeout
         self.args = [str(a) for a in args]
         self.foreground = foreground
         self.verbose = verbose
@@ -350,7 +352,7 @@ class Server:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
                 try:
-                    self.proc.wait(timeout=STOP_TIMEOUT)
+                    self.proc.wait(timeout=self.stop_timeout)
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     self.proc.wait()
@@ -362,7 +364,7 @@ class Server:
             if self.pid is not None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(self.pid, signal.SIGTERM)
-                if not _wait_gone(self.pid, STOP_TIMEOUT):
+                if not _wait_gone(self.pid, self.stop_timeout):
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(self.pid, signal.SIGKILL)
                     _wait_gone(self.pid, STOP_TIMEOUT)

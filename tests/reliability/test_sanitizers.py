@@ -158,8 +158,10 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
 
     def server(self, control):
         from common import Server
+        # LeakSanitizer scans the heap as nbdkit exits, slowly on a busy
+        # machine: killed before it ends, it would report nothing.
         return Server(self.plugin_under_test or self.plugin,
-                      env=dict(control.env, **self.env))
+                      env=dict(control.env, **self.env), stop_timeout=120)
 
     # --- the tests ---------------------------------------------------
 
