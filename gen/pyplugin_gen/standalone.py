@@ -69,6 +69,7 @@ class Standalone:
     prefix: str
     stdlib_dir: str
     sources: tuple[str, ...]  # the files it was made from
+    left_out: tuple[str, ...]  # built-in modules the plugin has not
 
     @property
     def module_bytes(self) -> int:
@@ -170,15 +171,29 @@ def prepare(script: Script, tree, site: Site, diags: Diagnostics,
         libraries=tuple(libraries),
         prefix=os.path.dirname(os.path.dirname(site.stdlib_dir)),
         stdlib_dir=site.stdlib_dir,
-        sources=tuple(found.sources))
+        sources=tuple(found.sources),
+        left_out=left_out())
     return standalone, found
 
 
+INITTAB = "python-inittab.o"
+
+
+def left_out() -> tuple[str, ...]:
+    """The built-in modules of libpython's archive that standalone
+    plugins leave out (configure found the code they need missing)."""
+    return tuple(buildconfig.STANDALONE_LEFT_OUT.split())
+
+
 def link_flags() -> list[str]:
-    """In place of the python3-embed libraries: libpython's archive.
+    """In place of the python3-embed libraries: libpython's archive,
+    after make's copy of its init table when modules are left out.
     -Bsymbolic binds the plugin's own references to its own copy, while
     its Py* symbols stay exported for embedded extensions to bind to."""
-    return [*shlex.split(buildconfig.STANDALONE_LIBS), "-Wl,-Bsymbolic"]
+    inittab = [os.path.join(buildconfig.DATA_DIR, INITTAB)] \
+        if left_out() else []
+    return [*inittab, *shlex.split(buildconfig.STANDALONE_LIBS),
+            "-Wl,-Bsymbolic"]
 
 
 def _defined(path: str) -> set[str]:
