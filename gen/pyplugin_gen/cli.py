@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import os
 import re
@@ -257,8 +256,7 @@ def output_path(name: str, args: argparse.Namespace) -> str:
 
 def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
                       args: argparse.Namespace):
-    tree = ast.parse(script.source, script.filename)
-    parts, found = standalone.prepare(script, tree, site, diags,
+    parts, found = standalone.prepare(script, site, diags,
                                       tuple(args.freeze),
                                       tuple(args.exclude))
     if parts.libraries:

@@ -14,17 +14,16 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 from dataclasses import dataclass
 
 from . import buildconfig
-from .build import DUMPS, BuildError
+from .build import DUMPS, BuildError, run_target
 from .diagnostics import Diagnostics
-from .freeze import Closure, Module, closure
+from .freeze import Closure, Module, target_closure
 from .script import Script
 from .sitepath import Site
 
-# Run by the generator's Python with a fixed hash seed, as the script's
+# Run by the target Python with a fixed hash seed, as the script's
 # own bytecode is (build.py): the marshalled code of each module.  Code
 # objects are named "<frozen NAME>", as Python names those it freezes.
 _COMPILE = f"""
@@ -131,12 +130,9 @@ def _extension(script: Script, diags: Diagnostics,
 def compile_modules(modules: list[Module]) -> list[Frozen]:
     items = [[m.name, m.path] for m in modules if not m.extension]
     env = dict(os.environ, PYTHONHASHSEED="0")
-    proc = subprocess.run([sys.executable, "-S", "-s", "-E", "-c", _COMPILE],
-                          input=json.dumps(items).encode(),
-                          capture_output=True, env=env)
-    if proc.returncode != 0:
-        raise BuildError("compiling the modules to freeze failed:\n"
-                         + proc.stderr.decode(errors="replace"))
+    proc = run_target(["-S", "-s", "-E", "-c", _COMPILE],
+                      "compiling the modules to freeze",
+                      input=json.dumps(items).encode(), env=env)
     out, pos, frozen = proc.stdout, 0, []
     packages = {m.name: m.is_package for m in modules}
     for name, _ in items:
@@ -146,13 +142,13 @@ def compile_modules(modules: list[Module]) -> list[Frozen]:
     return frozen
 
 
-def prepare(script: Script, tree, site: Site, diags: Diagnostics,
+def prepare(script: Script, site: Site, diags: Diagnostics,
             freeze: tuple[str, ...] = (),
             exclude: tuple[str, ...] = ()) -> tuple[Standalone, Closure]:
     """Everything a standalone plugin of the script embeds; problems go
     to diags (the caller stops on errors)."""
-    found = closure(tree, list(site.path), freeze, exclude, diags,
-                    script.path)
+    found = target_closure(script.source, script.filename, list(site.path),
+                           freeze, exclude, diags, script.path)
     for name, path, line in found.file_uses:
         diags.warning(path, line, 0, f"module {name!r} uses __file__ at "
                       "import time; frozen modules have no __file__ in a "
