@@ -90,14 +90,61 @@ def shutdown():
 def is_tls():
     raise RuntimeError("is_tls failed")
 
-def peer_pid():
-    raise RuntimeError("peer_pid failed")
+def _no_client(what):
+    def helper():
+        raise ValueError(what + " failed")
+    helper.__name__ = what
+    return helper
 
-def peer_uid():
-    raise RuntimeError("peer_uid failed")
+peer_pid = _no_client("peer_pid")
+peer_uid = _no_client("peer_uid")
+peer_gid = _no_client("peer_gid")
+peer_security_context = _no_client("peer_security_context")
+peer_tls_dn = _no_client("peer_tls_dn")
+peer_tls_issuer_dn = _no_client("peer_tls_issuer_dn")
 
-def peer_gid():
-    raise RuntimeError("peer_gid failed")
+_DELAY = _re.compile(r"\s*([0-9]+(?:\.[0-9]*)?)\s*(s|ms|us|\u03bcs|ns)?\s*\Z")
+
+def parse_delay(what, s):
+    m = _DELAY.match(s)
+    if not m:
+        raise ValueError("%s: cannot parse delay: %s" % (what, s))
+    ns = round(float(m.group(1)) * {None: 1e9, "s": 1e9, "ms": 1e6,
+                                     "us": 1e3, "\u03bcs": 1e3,
+                                     "ns": 1}[m.group(2)])
+    return divmod(ns, 1000000000)
+
+_RATIO = _re.compile(r"\s*([0-9.eE+-]+)\s*([:/])\s*([0-9.eE+-]+)\s*\Z")
+
+def parse_probability(what, s):
+    try:
+        m = _RATIO.match(s)
+        if m:
+            p = float(m.group(1)) / float(m.group(3))
+        elif s.strip().endswith("%"):
+            p = float(s.strip()[:-1]) / 100
+        else:
+            p = float(s)
+    except (ValueError, ZeroDivisionError):
+        p = -1.0
+    if not 0 <= p < float("inf"):
+        raise ValueError("%s: cannot parse probability: %s" % (what, s))
+    return p
+
+def debug_hexdump(buf, prefix, start):
+    memoryview(buf)
+
+def debug_hexdiff(buf1, buf2, prefix, start):
+    if len(memoryview(buf1).cast("B")) != len(memoryview(buf2).cast("B")):
+        raise ValueError("debug_hexdiff: the buffers differ in length")
+
+def name():
+    return None
+
+def timestamp():
+    import datetime
+    return datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M:%S.%f")
 
 def stdio_safe():
     return True
@@ -109,7 +156,7 @@ def realpath(path):
     return _os.path.realpath(path)
 
 def read_password(value):
-    return value
+    return _os.fsencode(value)
 
 def nanosleep(sec, nsec):
     return True
