@@ -316,7 +316,8 @@ def closure(tree: ast.Module, path: list[str],
     for name in (*RUNTIME_MODULES, *freeze):
         if not want(name, (), 0, False) and diags is not None:
             diags.error(script_path, 0, 0,
-                        f"module {name!r} to freeze cannot be found")
+                        f"module {name!r} to freeze cannot be found",
+                        rule="standalone-module")
     for imp in script.imports:
         if not fallback_needed(imp):
             continue
@@ -325,7 +326,8 @@ def closure(tree: ast.Module, path: list[str],
             report = (diags.warning if imp.conditional else diags.error)
             report(script_path, imp.line, 1,
                    f"module {imp.name!r} cannot be found on the build's "
-                   "module path; a standalone plugin cannot import it")
+                   "module path; a standalone plugin cannot import it",
+                   rule="module-not-found")
         for sub in imp.fromlist:
             _want_submodule(finder, want, imp.name, sub, (), imp.line)
 
