@@ -393,11 +393,11 @@ class _Recorder:
     def __init__(self) -> None:
         self.calls: list[list] = []
 
-    def error(self, *args) -> None:
-        self.calls.append(["error", *args])
+    def error(self, *args, **kwargs) -> None:
+        self.calls.append(["error", args, kwargs])
 
-    def warning(self, *args) -> None:
-        self.calls.append(["warning", *args])
+    def warning(self, *args, **kwargs) -> None:
+        self.calls.append(["warning", args, kwargs])
 
 
 def serve() -> None:
@@ -426,8 +426,8 @@ def target_closure(source: bytes, filename: str, path: list[str],
                       "finding the modules to freeze",
                       input=json.dumps(request).encode())
     answer = json.loads(proc.stdout)
-    for kind, *args in answer["diagnostics"]:
-        getattr(diags, kind)(*args)
+    for kind, args, kwargs in answer["diagnostics"]:
+        getattr(diags, kind)(*args, **kwargs)
     c = answer["closure"]
     return Closure(
         modules=[Module(**dict(m, chain=tuple(m["chain"])))
