@@ -104,7 +104,7 @@ def _module_error(script: Script, diags: Diagnostics, m: Module,
                   why: str) -> None:
     diags.error(script.path, m.line, 1 if m.line else 0,
                 f"module {m.name!r} ({_chain(m)}) cannot work in a "
-                f"standalone plugin: {why}")
+                f"standalone plugin: {why}", rule="standalone-module")
 
 
 def _extension(script: Script, diags: Diagnostics,
@@ -153,7 +153,8 @@ def prepare(script: Script, site: Site, diags: Diagnostics,
     for name, path, line in found.file_uses:
         diags.warning(path, line, 0, f"module {name!r} uses __file__ at "
                       "import time; frozen modules have no __file__ in a "
-                      "standalone plugin, so this will fail")
+                      "standalone plugin, so this will fail",
+                      rule="frozen-file")
     extensions = []
     for m in found.modules:
         if m.extension:

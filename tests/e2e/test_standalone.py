@@ -172,7 +172,11 @@ class Hashes(StandaloneMixin, unittest.TestCase):
         for name in left_out:
             self.assertNotIn(name, builtins)
         for name, digest in doc.items():
-            self.assertEqual(digest, hashlib.new(name, raw).hexdigest(), name)
+            # hashlib takes blake2 only from its built-in module, the
+            # others from OpenSSL too.
+            want = "unsupported" if name.startswith("blake2") and \
+                "_blake2" in left_out else hashlib.new(name, raw).hexdigest()
+            self.assertEqual(digest, want, name)
 
 
 class Chrooted(StandaloneMixin, unittest.TestCase):
