@@ -10,6 +10,7 @@ callback name.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass, field
 
 from .callbacks import BY_NAME, CALLBACKS, PARAMS, REQUIRED, Dialect, Result
@@ -504,7 +505,10 @@ def _missing_helpers(script: Script, diags: Diagnostics) -> None:
     AttributeError when it runs)."""
     try:
         record = nbdkit_header.load()
-        tree = ast.parse(script.text, script.path)
+        with warnings.catch_warnings():
+            # The reader reported Python's compile-time warnings once.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(script.text, script.path)
     except (nbdkit_header.RecordError, SyntaxError, ValueError,
             RecursionError):
         return  # reported by check_against_header or the reader
