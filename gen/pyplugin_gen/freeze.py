@@ -316,7 +316,8 @@ def closure(tree: ast.Module, path: list[str],
     for name in (*RUNTIME_MODULES, *freeze):
         if not want(name, (), 0, False) and diags is not None:
             diags.error(script_path, 0, 0,
-                        f"module {name!r} to freeze cannot be found")
+                        f"module {name!r} to freeze cannot be found",
+                        rule="standalone-module")
     for imp in script.imports:
         if not fallback_needed(imp):
             continue
@@ -325,7 +326,8 @@ def closure(tree: ast.Module, path: list[str],
             report = (diags.warning if imp.conditional else diags.error)
             report(script_path, imp.line, 1,
                    f"module {imp.name!r} cannot be found on the build's "
-                   "module path; a standalone plugin cannot import it")
+                   "module path; a standalone plugin cannot import it",
+                   rule="module-not-found")
         for sub in imp.fromlist:
             _want_submodule(finder, want, imp.name, sub, (), imp.line)
 
@@ -391,11 +393,11 @@ class _Recorder:
     def __init__(self) -> None:
         self.calls: list[list] = []
 
-    def error(self, *args) -> None:
-        self.calls.append(["error", *args])
+    def error(self, *args, **kwargs) -> None:
+        self.calls.append(["error", args, kwargs])
 
-    def warning(self, *args) -> None:
-        self.calls.append(["warning", *args])
+    def warning(self, *args, **kwargs) -> None:
+        self.calls.append(["warning", args, kwargs])
 
 
 def serve() -> None:
@@ -424,8 +426,8 @@ def target_closure(source: bytes, filename: str, path: list[str],
                       "finding the modules to freeze",
                       input=json.dumps(request).encode())
     answer = json.loads(proc.stdout)
-    for kind, *args in answer["diagnostics"]:
-        getattr(diags, kind)(*args)
+    for kind, args, kwargs in answer["diagnostics"]:
+        getattr(diags, kind)(*args, **kwargs)
     c = answer["closure"]
     return Closure(
         modules=[Module(**dict(m, chain=tuple(m["chain"])))

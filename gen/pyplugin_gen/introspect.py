@@ -135,7 +135,7 @@ def debug_hexdump(buf, prefix, start):
 
 def debug_hexdiff(buf1, buf2, prefix, start):
     if len(memoryview(buf1).cast("B")) != len(memoryview(buf2).cast("B")):
-        raise ValueError("debug_hexdiff: the buffers differ in length")
+        raise RuntimeError("debug_hexdiff: the buffers differ in length")
 
 def name():
     return None
@@ -319,7 +319,7 @@ def introspect(script: Script, diags: Diagnostics) -> Imported | None:
     path = script.path
     if failure is not None:
         notes = _stderr_notes(path, stderr)
-        diags.error(path, 1, 1, failure, notes=notes)
+        diags.error(path, 1, 1, failure, notes=notes, rule="import-failed")
         return None
     assert report is not None
     if "error" in report:
@@ -332,7 +332,8 @@ def introspect(script: Script, diags: Diagnostics) -> Imported | None:
         if last and (last[0] != path or last[1] != e["line"]):
             notes.append(note(last[0], last[1], 0, "raised here"))
         line = e["line"] or 1
-        diags.error(path, line, _indent(script, line), message, notes=notes)
+        diags.error(path, line, _indent(script, line), message, notes=notes,
+                    rule="import-failed")
         return None
     _compare_api(script, report.get("api", {}), diags)
     return Imported(_definitions(script, report["names"]))
@@ -419,4 +420,4 @@ def _compare_api(script: Script, api: dict, diags: Diagnostics) -> None:
         diags.error(script.path, 1, 1,
                     "after importing the script its API version is not the "
                     f"one its source declares ({have}); declare it once, "
-                    "as a literal: API_VERSION = 2")
+                    "as a literal: API_VERSION = 2", rule="api-declaration")

@@ -232,13 +232,14 @@ def unexplained(record: Record) -> list[str]:
 
 
 def _once(diags: Diagnostics, file: str, message: str,
-          warning: bool = False) -> None:
+          rule: str = "nbdkit-support") -> None:
     """A diagnostic about the record rather than a script: once per run,
     however many scripts are checked."""
     if any(d.file == file and d.message.startswith(message)
            for d in diags.items):
         return
-    (diags.warning if warning else diags.error)(file, 0, 0, message)
+    level = diags.warning if rule == "stale-record" else diags.error
+    level(file, 0, 0, message, rule=rule)
 
 
 def check_against_header(script: Script, diags: Diagnostics) -> None:
@@ -255,7 +256,7 @@ def check_against_header(script: Script, diags: Diagnostics) -> None:
         _once(diags, record.path,
               f"nbdkit's header changed since make read it ({stale[0]}); "
               "run make again so that checks and the nbdkit module match "
-              "the installed nbdkit", warning=True)
+              "the installed nbdkit", rule="stale-record")
 
     def lacks(name: str) -> str:
         return (f"its struct nbdkit_plugin (nbdkit-plugin.h) has no {name} "
@@ -271,7 +272,8 @@ def check_against_header(script: Script, diags: Diagnostics) -> None:
                 diags.error(script.path, d.line, d.col,
                             f"callback '{cb.name}' is not supported by "
                             f"nbdkit {version}: {lacks(cb.name)}; a newer "
-                            "nbdkit is needed", d.length)
+                            "nbdkit is needed", d.length,
+                            rule="nbdkit-support")
             else:
                 _once(diags, record.path,
                       f"nbdkit {version} is too old: every plugin "
@@ -289,4 +291,4 @@ def check_against_header(script: Script, diags: Diagnostics) -> None:
             diags.error(script.path, meta.line, meta.col,
                         f"'{name}' is not supported by nbdkit {version}: "
                         f"{lacks(name)}; a newer nbdkit is needed",
-                        len(name))
+                        len(name), rule="nbdkit-support")

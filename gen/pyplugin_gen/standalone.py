@@ -68,6 +68,7 @@ class Standalone:
     prefix: str
     stdlib_dir: str
     sources: tuple[str, ...]  # the files it was made from
+    left_out: tuple[str, ...]  # built-in modules the plugin has not
 
     @property
     def module_bytes(self) -> int:
@@ -103,7 +104,7 @@ def _module_error(script: Script, diags: Diagnostics, m: Module,
                   why: str) -> None:
     diags.error(script.path, m.line, 1 if m.line else 0,
                 f"module {m.name!r} ({_chain(m)}) cannot work in a "
-                f"standalone plugin: {why}")
+                f"standalone plugin: {why}", rule="standalone-module")
 
 
 def _extension(script: Script, diags: Diagnostics,
@@ -152,7 +153,8 @@ def prepare(script: Script, site: Site, diags: Diagnostics,
     for name, path, line in found.file_uses:
         diags.warning(path, line, 0, f"module {name!r} uses __file__ at "
                       "import time; frozen modules have no __file__ in a "
-                      "standalone plugin, so this will fail")
+                      "standalone plugin, so this will fail",
+                      rule="frozen-file")
     extensions = []
     for m in found.modules:
         if m.extension:
@@ -166,15 +168,29 @@ def prepare(script: Script, site: Site, diags: Diagnostics,
         libraries=tuple(libraries),
         prefix=os.path.dirname(os.path.dirname(site.stdlib_dir)),
         stdlib_dir=site.stdlib_dir,
-        sources=tuple(found.sources))
+        sources=tuple(found.sources),
+        left_out=left_out())
     return standalone, found
 
 
+INITTAB = "python-inittab.o"
+
+
+def left_out() -> tuple[str, ...]:
+    """The built-in modules of libpython's archive that standalone
+    plugins leave out (configure found the code they need missing)."""
+    return tuple(buildconfig.STANDALONE_LEFT_OUT.split())
+
+
 def link_flags() -> list[str]:
-    """In place of the python3-embed libraries: libpython's archive.
+    """In place of the python3-embed libraries: libpython's archive,
+    after make's copy of its init table when modules are left out.
     -Bsymbolic binds the plugin's own references to its own copy, while
     its Py* symbols stay exported for embedded extensions to bind to."""
-    return [*shlex.split(buildconfig.STANDALONE_LIBS), "-Wl,-Bsymbolic"]
+    inittab = [os.path.join(os.path.dirname(buildconfig.RUNTIME_LIB),
+                            INITTAB)] if left_out() else []
+    return [*inittab, *shlex.split(buildconfig.STANDALONE_LIBS),
+            "-Wl,-Bsymbolic"]
 
 
 def _defined(path: str) -> set[str]:

@@ -17,4 +17,4 @@ def pread(h, buf, offset, flags):
 
 assert (API_VERSION == 2, "the released dialect")
 
-# expect: 18:1: warning: assertion is always true, perhaps remove parentheses?
+# expect: 18:1: warning: assertion is always true, perhaps remove parentheses? [-Wpython-warning]
