@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .callbacks import BY_NAME, CALLBACKS, PARAMS, REQUIRED, Dialect, Result
 from .diagnostics import Diagnostics, note
-from . import nbdkit_header
+from . import helpers, nbdkit_header
 from .nbdkit_header import check_against_header
 from .script import Definition, Script, Signature
 from .signatures import Source, own_scope
@@ -34,6 +34,7 @@ def check(script: Script, diags: Diagnostics) -> None:
     _offered_but_missing(script, diags)
     # What the installed nbdkit lacks (the record make read from its header).
     check_against_header(script, diags)
+    _missing_helpers(script, diags)
 
 
 def expected(script: Script, name: str) -> str:
@@ -427,3 +428,103 @@ def _one_edit(a: str, b: str) -> bool:
     while i < len(a) and a[i] == b[i]:
         i += 1
     return a[i:] == b[i + 1:]
+
+
+def _helper_uses(tree: ast.Module) -> list[tuple[str, ast.AST, bool]]:
+    """(helper name, node, runs at load) for each use of a name of the
+    nbdkit module: nbdkit.NAME through any alias the script imports it
+    as, and `from nbdkit import NAME`.  A use runs at load unless it is
+    inside a function or lambda body; one guarded by `if hasattr(nbdkit,
+    "NAME")` or inside a try that catches AttributeError is left out."""
+    aliases = {a.asname or a.name for n in ast.walk(tree)
+               if isinstance(n, ast.Import) for a in n.names
+               if a.name == "nbdkit"}
+    uses: list[tuple[str, ast.AST, bool]] = []
+
+    def guarded(test: ast.expr) -> set[str]:
+        return {c.args[1].value for c in ast.walk(test)
+                if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                and c.func.id == "hasattr" and len(c.args) == 2
+                and isinstance(c.args[0], ast.Name)
+                and c.args[0].id in aliases
+                and isinstance(c.args[1], ast.Constant)
+                and isinstance(c.args[1].value, str)}
+
+    def catches_attribute_error(t: ast.Try) -> bool:
+        names = set()
+        for h in t.handlers:
+            if h.type is None:
+                return True
+            types = h.type.elts if isinstance(h.type, ast.Tuple) \
+                else [h.type]
+            names |= {e.id for e in types if isinstance(e, ast.Name)}
+        return bool(names & {"AttributeError", "ImportError", "Exception",
+                             "BaseException"})
+
+    def visit(node: ast.AST, deferred: bool, skip: frozenset[str]) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                             ast.Lambda)):
+            # Decorators, defaults and annotations run where the def is.
+            body = node.body if isinstance(node.body, list) \
+                else [node.body]
+            for child in ast.iter_child_nodes(node):
+                visit(child, deferred or child in body, skip)
+            return
+        if isinstance(node, (ast.If, ast.IfExp, ast.While)):
+            inner = skip | guarded(node.test)
+            for child in ast.iter_child_nodes(node):
+                visit(child, deferred, skip if child is node.test
+                      else inner)
+            return
+        if isinstance(node, ast.Try) and catches_attribute_error(node):
+            everything = frozenset(helpers.BY_NAME)
+            for child in node.body:
+                visit(child, deferred, everything)
+            for child in [*node.handlers, *node.orelse, *node.finalbody]:
+                visit(child, deferred, skip)
+            return
+        if isinstance(node, ast.Attribute) and \
+                isinstance(node.value, ast.Name) and \
+                node.value.id in aliases and node.attr not in skip:
+            uses.append((node.attr, node, not deferred))
+        elif isinstance(node, ast.ImportFrom) and node.module == "nbdkit" \
+                and node.level == 0:
+            uses.extend((a.name, node, not deferred) for a in node.names
+                        if a.name not in skip)
+        for child in ast.iter_child_nodes(node):
+            visit(child, deferred, skip)
+
+    visit(tree, False, frozenset())
+    return uses
+
+
+def _missing_helpers(script: Script, diags: Diagnostics) -> None:
+    """Helpers of the nbdkit module the script uses that the installed
+    nbdkit lacks: an error where the use runs as the script loads (the
+    plugin would fail to load), else a warning (the use raises
+    AttributeError when it runs)."""
+    try:
+        record = nbdkit_header.load()
+        tree = ast.parse(script.text, script.path)
+    except (nbdkit_header.RecordError, SyntaxError, ValueError):
+        return  # reported by check_against_header or the reader
+    lacking = {h.name: h for h in helpers.missing(record)}
+    for name, node, at_load in _helper_uses(tree):
+        h = lacking.get(name)
+        if h is None:
+            continue
+        message = (f"nbdkit.{name} is not available with nbdkit "
+                   f"{record.nbdkit_version}: its header declares no "
+                   f"{h.c_function}")
+        line, col = node.lineno, node.col_offset + 1
+        length = len(name)
+        if isinstance(node, ast.Attribute) and node.end_col_offset:
+            col, length = node.end_col_offset - len(name) + 1, len(name)
+        if at_load:
+            diags.error(script.path, line, col, message + "; this runs "
+                        "while the script loads, so the plugin would not "
+                        "load", length, rule="nbdkit-helper")
+        else:
+            diags.warning(script.path, line, col, message + "; the use "
+                          "raises AttributeError when it runs", length,
+                          rule="nbdkit-helper")

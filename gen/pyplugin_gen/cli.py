@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import os
 import re
@@ -322,8 +321,7 @@ def output_path(name: str, args: argparse.Namespace) -> str:
 
 def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
                       args: argparse.Namespace):
-    tree = ast.parse(script.source, script.filename)
-    parts, found = standalone.prepare(script, tree, site, diags,
+    parts, found = standalone.prepare(script, site, diags,
                                       tuple(args.freeze),
                                       tuple(args.exclude))
     if parts.libraries:
@@ -331,6 +329,12 @@ def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
         print(f"{script.path}: note: the embedded C extensions "
               f"({', '.join(e.name for e in parts.extensions)}) need "
               f"{', '.join(parts.libraries)} at run time", file=sys.stderr)
+    if parts.left_out and any(m.name == "hashlib" for m in parts.modules):
+        print(f"{script.path}: note: libpython's archive lacks the code of "
+              f"the built-in modules {', '.join(parts.left_out)}, which "
+              "the plugin leaves out: hashlib takes what it can from "
+              "OpenSSL (_hashlib), and logs an error for each algorithm "
+              "only those modules provide", file=sys.stderr)
     if args.verbose:
         for m in found.missing:
             print(f"{script.path}: note: module {m.name!r} "

@@ -10,10 +10,10 @@ the Script read from the source as it was; the caller checks (and the
 plugin registers) exactly those callbacks, so the checks judge what
 Python will call.
 
-The child is the generator's own interpreter (the Python the plugin
-links), runs the script as __main__ with __file__ set to its file name
-and sys.path as the plugin would have it (no script directory), with
-stdin from /dev/null and the script's output sent to stderr, and is
+The child is the target Python (the one the plugin links, which may not
+be the generator's own interpreter), runs the script as __main__ with
+__file__ set to its file name and sys.path as the plugin would have it
+(no script directory), with stdin from /dev/null and the script's output sent to stderr, and is
 killed after IMPORT_TIMEOUT seconds.  Its report comes back as JSON on
 its original stdout.
 """
@@ -25,10 +25,9 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass
 
-from . import nbdkit_header
+from . import buildconfig, nbdkit_header
 from .callbacks import BY_NAME
 from .diagnostics import Diagnostics, note
 from .reporter import with_article
@@ -284,7 +283,7 @@ def run_child(script: Script) -> tuple[dict | None, str, str | None]:
         helpers = constants = None  # check_against_header reports it
     request = {"names": list(BY_NAME), "stand_in": STAND_IN,
                "constants": constants, "helpers": helpers}
-    command = [sys.executable, "-c", _CHILD, script.path, script.filename,
+    command = [buildconfig.PYTHON, "-c", _CHILD, script.path, script.filename,
                json.dumps(request)]
     env = dict(os.environ)
     env.pop("PYTHONSTARTUP", None)
@@ -296,7 +295,7 @@ def run_child(script: Script) -> tuple[dict | None, str, str | None]:
         return None, "", (f"importing the script did not finish within "
                           f"{limit:g} seconds")
     except OSError as e:
-        return None, "", f"cannot run {sys.executable}: {e.strerror}"
+        return None, "", f"cannot run {buildconfig.PYTHON}: {e.strerror}"
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode < 0:
         try:

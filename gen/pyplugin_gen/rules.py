@@ -64,6 +64,9 @@ RULES: tuple[Rule, ...] = (
     # The installed nbdkit.
     Rule("nbdkit-support", "error", "The installed nbdkit lacks what the "
          "script or every plugin needs, or its header record is unusable."),
+    Rule("nbdkit-helper", "warning", "The script uses a helper of the "
+         "nbdkit module that the installed nbdkit lacks (an error where "
+         "the use runs while the script loads)."),
     Rule("stale-record", "warning", "nbdkit's header changed since make "
          "recorded it."),
     # --standalone.

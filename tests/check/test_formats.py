@@ -141,6 +141,23 @@ class EveryRule(unittest.TestCase):
         self.assertEqual([r["ruleId"] for r in results(log)],
                          ["stale-record"])
 
+    def test_1_helper(self):
+        # A helper the record lacks: an error at load, else a warning.
+        with open(nbdkit_header.record_path()) as f:
+            data = json.load(f)
+        data["functions"] = [fn for fn in data["functions"]
+                             if fn["name"] != "nbdkit_parse_size"]
+        record = self.write("noparse.json", json.dumps(data))
+        script = self.write("helper.py", "import nbdkit\n" + GOOD
+                            + "S = nbdkit.parse_size('1')\n"
+                            "def flush(h, flags): nbdkit.parse_size('1')\n")
+        with mock.patch.dict(os.environ, {nbdkit_header.RECORD_ENV: record}):
+            _, log = sarif(["--check", script])
+        self.record(log)
+        self.assertEqual([(r["ruleId"], r["level"]) for r in results(log)],
+                         [("nbdkit-helper", "error"),
+                          ("nbdkit-helper", "warning")])
+
     def test_1_standalone(self):
         site = bake_site()
         site = dataclasses.replace(site, path=(self.dir, *site.path))
@@ -149,7 +166,7 @@ class EveryRule(unittest.TestCase):
                             "import no_such_module_here\n")
         diags = Diagnostics()
         s = read(script, diags)
-        standalone.prepare(s, ast.parse(s.source), site, diags,
+        standalone.prepare(s, site, diags,
                            ("no_such_module_either",))
         log = json.loads(machine.to_sarif(diags.ordered(), "0"))
         self.record(log)

@@ -211,8 +211,7 @@ class PrepareTest(Base):
         diags = Diagnostics()
         script = read(path, diags)
         site = dataclasses.replace(SITE, path=tuple(self.path))
-        parts, _ = standalone.prepare(script, ast.parse(script.source),
-                                      site, diags)
+        parts, _ = standalone.prepare(script, site, diags)
         return parts, diags
 
     def test_extension_linking_libpython_is_an_error_with_its_chain(self):
