@@ -10,6 +10,7 @@ callback name.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass, field
 
 from .callbacks import BY_NAME, CALLBACKS, PARAMS, REQUIRED, Dialect, Result
@@ -505,11 +506,19 @@ def _missing_helpers(script: Script, diags: Diagnostics) -> None:
     AttributeError when it runs)."""
     try:
         record = nbdkit_header.load()
-        tree = ast.parse(script.text, script.path)
+        with warnings.catch_warnings():
+            # The reader reported Python's warnings (Python 3.12 and
+            # later print SyntaxWarnings of ast.parse, which would land
+            # in the middle of JSON or SARIF on stderr).
+            warnings.simplefilter("ignore")
+            tree = ast.parse(script.text, script.path)
+        uses = _helper_uses(tree)
     except (nbdkit_header.RecordError, SyntaxError, ValueError):
         return  # reported by check_against_header or the reader
+    except RecursionError:
+        return  # nested deeper than the walk goes: not checked
     lacking = {h.name: h for h in helpers.missing(record)}
-    for name, node, at_load in _helper_uses(tree):
+    for name, node, at_load in uses:
         h = lacking.get(name)
         if h is None:
             continue
