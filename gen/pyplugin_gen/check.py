@@ -128,8 +128,10 @@ def _dialect_mixup(script: Script, d: Definition, diags: Diagnostics) -> None:
         """The other dialect for which check holds, preferring one
         whose call the callback binds to."""
         fits = [o for o in Dialect if o is not ours and check(o)]
+        # Else the released dialect, today's.
         fits.sort(key=lambda o: (not binds(o), len(cb.params(o)) !=
-                                 (d.signature and d.signature.positional)))
+                                 (d.signature and d.signature.positional),
+                                 o is not Dialect.RELEASED))
         return fits[0] if fits else None
 
     def binds(o: Dialect) -> bool:
@@ -294,7 +296,7 @@ def _answers(source: Source, script: Script, constants: dict[str, int],
              found: Answers, active: frozenset[ast.AST]) -> None:
     fn = source.fn
     if fn in active:  # recursion: its value is what it computes
-        found.unseen.append(("calls itself", None))
+        found.unseen.append(("is recursive", None))
         return
     active |= {fn}
     if isinstance(fn, ast.Lambda):
