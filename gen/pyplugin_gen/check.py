@@ -170,12 +170,13 @@ def _dialect_mixup(script: Script, d: Definition, diags: Diagnostics) -> None:
                if "buf" in cb.params(o)), None)
     buf = names[at] if at is not None and at < len(names) else None
     if result is Result.NONE:
-        # A call given the buffer (f.readinto(buf)) may return anything.
+        # A call given the buffer (f.readinto(buf), os.preadv(fd, [buf],
+        # offset)) may return anything.
         data = [v for v in found.values if v is not None] + [
             e for _, e in found.unseen
             if not (isinstance(e, ast.Call) and buf is not None and
-                    any(isinstance(a, ast.Name) and a.id == buf
-                        for a in e.args))]
+                    any(isinstance(n, ast.Name) and n.id == buf
+                        for a in e.args for n in ast.walk(a)))]
         theirs = other(lambda o: cb.result[o] is Result.BUFFER)
         if not data or theirs is None:
             return

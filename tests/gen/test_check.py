@@ -574,6 +574,8 @@ class DialectMixup(CheckTest):
         for pread in ("def pread(h, buf, offset, flags):\n"
                       "    return h.f.readinto(buf)\n",
                       "def pread(h, buf, offset, flags):\n"
+                      "    return os.preadv(h, [buf], offset)\n",
+                      "def pread(h, buf, offset, flags):\n"
                       "    return None\n",
                       "def pread(h, buf, offset, flags):\n    pass\n",
                       "def pread(h, *args):\n    pass\n"):
