@@ -98,7 +98,7 @@ HELPERS: tuple[Helper, ...] = (
     _row("debug_hexdiff", f"{_p_buffers('buf1', 'buf2')}, "
          "prefix: str | None, start: int", "None",
          "Log where two buffers of equal length differ, as a hex dump.",
-         True, "ValueError"),
+         True, "RuntimeError"),
     _row("export_name", "", "str",
          "The export name the client asked for.", False, "RuntimeError"),
     _row("set_error", "err: int", "None",
@@ -148,9 +148,10 @@ HELPERS: tuple[Helper, ...] = (
     _row("read_password", "value: str", "bytes",
          "Read a password given as a setting ('-', '+FILE', '-FD' or the "
          "password itself).", True, "ValueError"),
+    # nbdkit 1.32's nbdkit_nanosleep aborts outside a connection.
     _row("nanosleep", "sec: int, nsec: int", "bool",
-         "Sleep, waking early when nbdkit shuts down; False if woken "
-         "early.", True),
+         "Sleep, waking early when nbdkit shuts down or the client goes; "
+         "False if woken early.", False),
     _row("name", "", "str | None",
          "The name of this nbdkit instance (nbdkit --name), or None.", True),
     _row("timestamp", "", "str",

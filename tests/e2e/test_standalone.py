@@ -189,8 +189,9 @@ class Chrooted(StandaloneMixin, unittest.TestCase):
                 info.get("python_extension_libraries", "").split(",") if lib]
         root = tempfile.mkdtemp(prefix="root-", dir=self.tmpdir)
         minimal_root(root, plugin, libs)
+        stdlib = "python" + ".".join(info["python_version"].split(".")[:2])
         self.assertFalse(os.path.exists(os.path.join(root, "usr", "lib",
-                                                     "python3.11")))
+                                                     stdlib)))
         with Server("/plugin.so", *config,
                     wrapper=chroot_wrapper(root)) as srv:
             copy_in_out(self, srv, 4 * MiB, seed)
