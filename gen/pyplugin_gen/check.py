@@ -175,8 +175,7 @@ def _dialect_mixup(script: Script, d: Definition, diags: Diagnostics) -> None:
         data = [v for v in found.values if v is not None] + [
             e for _, e in found.unseen
             if not (isinstance(e, ast.Call) and buf is not None and
-                    any(isinstance(n, ast.Name) and n.id == buf
-                        for a in e.args for n in ast.walk(a)))]
+                    _given(e, buf))]
         theirs = other(lambda o: cb.result[o] is Result.BUFFER)
         if not data or theirs is None:
             return
@@ -198,6 +197,15 @@ def _dialect_mixup(script: Script, d: Definition, diags: Diagnostics) -> None:
              "return the data read")
 
 
+def _given(call: ast.Call, name: str) -> bool:
+    """Is name an argument of call, alone or in a list or tuple?"""
+    for a in call.args:
+        items = a.elts if isinstance(a, (ast.List, ast.Tuple)) else [a]
+        if any(isinstance(i, ast.Name) and i.id == name for i in items):
+            return True
+    return False
+
+
 def _fills(fn: ast.FunctionDef | ast.Lambda, name: str) -> bool:
     """Does fn use its parameter name as a buffer it fills: assign to a
     slice of it (`buf[:] = data`) or hand it to a readinto-like call?"""
@@ -208,9 +216,7 @@ def _fills(fn: ast.FunctionDef | ast.Lambda, name: str) -> bool:
                 isinstance(node.value, ast.Name) and node.value.id == name:
             return True
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in _FILLERS and \
-                any(isinstance(a, ast.Name) and a.id == name
-                    for a in node.args):
+                and node.func.attr in _FILLERS and _given(node, name):
             return True
     return False
 
