@@ -89,6 +89,12 @@ class Result(enum.Enum):
         """What the script returns, for the manual."""
         return _RETURNS[self]
 
+    @property
+    def annotation(self) -> str:
+        """What the script returns, as a Python annotation (the type
+        stubs)."""
+        return _ANNOTATIONS[self]
+
 
 _RETURNS = {
     Result.NONE: "nothing (a result is ignored)",
@@ -124,6 +130,22 @@ PARAMS: dict[str, tuple[str, str]] = {
     "is_tls": ("bool", "whether the connection uses TLS"),
     "key": ("str", "the parameter's key"),
     "value": ("str", "the parameter's value"),
+}
+
+_ANNOTATIONS = {
+    Result.NONE: "None",
+    Result.HANDLE: "Any",
+    Result.BOOL: "object",  # any truth value
+    Result.FUA: "int",
+    Result.CACHE: "int",
+    Result.THREAD_MODEL: "int",
+    Result.SIZE: "int",
+    Result.BUFFER: "bytes | bytearray | memoryview",
+    Result.STRING: "str",
+    Result.EXPORTS: "Iterable[str | tuple[str, str]]",
+    Result.EXTENTS: "Iterable[tuple[int, int, int]]",
+    Result.BLOCK_SIZE: "tuple[int, int, int]",
+    Result.ZERO: "None",
 }
 
 # Result kinds that fill in C parameters rather than return a value.

@@ -64,7 +64,7 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="pyplugin-gen", description=DESCRIPTION, epilog=EPILOG,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("scripts", nargs="+", metavar="SCRIPT",
+    p.add_argument("scripts", nargs="*", metavar="SCRIPT",
                    help="a plugin script (any file name)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", metavar="OUT.so",
@@ -73,6 +73,11 @@ def parser() -> argparse.ArgumentParser:
                      help="write the C source only")
     out.add_argument("--check", action="store_true",
                      help="check the scripts and write nothing")
+    out.add_argument("--stubs", metavar="DIR",
+                     help="write type stubs of the plugins' nbdkit module, "
+                     "for the installed nbdkit, to DIR/nbdkit-stubs/"
+                     "__init__.pyi (a PEP 561 stub package; make install "
+                     "installs it); takes no SCRIPT")
     out.add_argument("--install", action="store_true",
                      help="build and install nbdkit-NAME-plugin.so into "
                      "nbdkit's plugin directory (under $DESTDIR if set), "
@@ -181,7 +186,14 @@ def _with_imported(script: Script, found: Imported) -> Script:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if args.stubs is not None:
+        if args.scripts:
+            return _fail("--stubs takes no SCRIPT")
+        return _write_stubs(args.stubs)
+    if not args.scripts:
+        p.error("the following arguments are required: SCRIPT")
     several = len(args.scripts) > 1
     if several:
         for flag, given in (("-o", args.output), ("-S", args.emit_c),
@@ -256,6 +268,17 @@ def main(argv: list[str] | None = None) -> int:
                    parts.get(script.path))
         except (BuildError, OSError) as e:
             return _fail(str(e))
+    return 0
+
+
+def _write_stubs(directory: str) -> int:
+    from . import nbdkit_header, stubs
+    try:
+        stubs.write(directory, nbdkit_header.load())
+    except nbdkit_header.RecordError as e:
+        return _fail(f"{e.path}: {e}")
+    except OSError as e:
+        return _fail(f"cannot write the stubs: {e}")
     return 0
 
 
