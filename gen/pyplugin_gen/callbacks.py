@@ -49,6 +49,15 @@ class Dialect(enum.Enum):
         }[self]
 
     @property
+    def how(self) -> str:
+        """What a script writes to be in this dialect, for messages."""
+        return {
+            Dialect.API1: "no API declaration",
+            Dialect.SEED: "def api_version(): return 2",
+            Dialect.RELEASED: "API_VERSION = 2",
+        }[self]
+
+    @property
     def title(self) -> str:
         """Its short name, for the manual."""
         return {Dialect.API1: "API 1", Dialect.SEED: "API 2 seed",
@@ -100,6 +109,22 @@ _RETURNS = {
                  "raising makes nbdkit fall back to pwrite",
 }
 
+
+# What each Python parameter of a callback is, for messages and the
+# type stubs: (Python type, meaning).
+PARAMS: dict[str, tuple[str, str]] = {
+    "h": ("Any", "the handle open returned"),
+    "buf": ("memoryview", "nbdkit's buffer, a memoryview: pread fills it, "
+            "pwrite reads it"),
+    "count": ("int", "the number of bytes"),
+    "offset": ("int", "the offset in bytes"),
+    "flags": ("int", "nbdkit.FLAG_* bits"),
+    "may_trim": ("bool", "whether the zeroed range may be trimmed"),
+    "readonly": ("bool", "whether the connection is read-only"),
+    "is_tls": ("bool", "whether the connection uses TLS"),
+    "key": ("str", "the parameter's key"),
+    "value": ("str", "the parameter's value"),
+}
 
 # Result kinds that fill in C parameters rather than return a value.
 RESULT_PARAMS: dict[Result, tuple[str, ...]] = {
