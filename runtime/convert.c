@@ -60,15 +60,22 @@ pyp_result_none (PyObject *r, const char *callback)
 void *
 pyp_result_handle (PyObject *r, const char *callback)
 {
-  if (r == NULL)
+  if (r == NULL) {
     pyp_report (callback);
-  return r; /* the reference is the handle, released by close */
+    return NULL;
+  }
+  /* The reference is the handle, released by close. */
+  return pyp_per_connection ? pyp_conn_handle (r) : r;
 }
 
 /* After close, whether or not the script defines it. */
 void
 pyp_release_handle (void *handle)
 {
+  if (pyp_per_connection) {
+    pyp_conn_release (handle);
+    return;
+  }
   PYP_GIL;
 
   Py_DECREF ((PyObject *) handle);
