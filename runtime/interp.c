@@ -25,8 +25,8 @@ static PyThreadState *held_for_fork; /* what pyp_leave hands back */
 /* Milliseconds from *since to now; *since becomes now.  For the timings
  * nbdkit -v shows (make bench reads them).
  */
-static double
-lap (struct timespec *since)
+double
+pyp_lap (struct timespec *since)
 {
   struct timespec now;
   double ms;
@@ -192,7 +192,7 @@ pyp_load (const struct pyp_script *script)
                   status.err_msg ? status.err_msg : "unknown error");
     return;
   }
-  init_ms = lap (&t);
+  init_ms = pyp_lap (&t);
   main_tstate = PyThreadState_Get ();
   if (pyp_threads_init (main_tstate) == -1) {
     nbdkit_error ("%s: cannot create a thread-specific key", script->name);
@@ -201,12 +201,13 @@ pyp_load (const struct pyp_script *script)
   }
   loaded = check_python_version () == 0
            && (script->standalone ? run_extensions () : run_site ()) == 0;
-  site_ms = lap (&t);
+  site_ms = pyp_lap (&t);
   loaded = loaded && run_script () == 0 && resolve_callables (NULL) == 0;
   nbdkit_debug ("%s: start-up: Python %.1f ms, site %.1f ms (%s), "
                 "script %.1f ms",
                 script->name, init_ms, site_ms,
-                script->standalone ? "standalone" : pyp_site_mode (), lap (&t));
+                script->standalone ? "standalone" : pyp_site_mode (),
+                pyp_lap (&t));
   PyEval_SaveThread ();
 }
 
@@ -375,7 +376,7 @@ pyp_unload (void)
   if (pyp_per_connection)
     pyp_pool_drain ();
   exit_python ();
-  nbdkit_debug ("%s: exit: %.1f ms", pyp_script->name, lap (&t));
+  nbdkit_debug ("%s: exit: %.1f ms", pyp_script->name, pyp_lap (&t));
   main_tstate = NULL;
 }
 
@@ -471,7 +472,7 @@ pyp_after_fork (void)
     clock_gettime (CLOCK_MONOTONIC, &t);
     PyOS_AfterFork_Child ();
     nbdkit_debug ("%s: after fork: Python's fork handlers %.1f ms",
-                  pyp_script->name, lap (&t));
+                  pyp_script->name, pyp_lap (&t));
   } else {
     PyOS_AfterFork_Parent ();
     gc_call ("unfreeze");

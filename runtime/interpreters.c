@@ -66,15 +66,6 @@ static struct pyp_conn *pool; /* made and not yet taken */
 static unsigned pooled;       /* in pool */
 static unsigned alive;        /* made, taken or not, or being made */
 
-static double
-ms_since (const struct timespec *t0)
-{
-  struct timespec t;
-
-  clock_gettime (CLOCK_MONOTONIC, &t);
-  return (t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 static size_t
 callable_count (void)
 {
@@ -137,10 +128,11 @@ make (void)
   };
   PyThreadState *caller = PyThreadState_Get (), *ts = NULL;
   struct pyp_conn *c = calloc (1, sizeof *c);
-  struct timespec t0;
+  struct timespec t;
+  double python_ms, script_ms;
   PyStatus status;
 
-  clock_gettime (CLOCK_MONOTONIC, &t0);
+  clock_gettime (CLOCK_MONOTONIC, &t);
   if (c != NULL)
     c->fns = calloc (callable_count () + 1, sizeof *c->fns);
   if (c == NULL || c->fns == NULL) {
@@ -156,7 +148,9 @@ make (void)
     goto fail;
   }
   c->interp = PyThreadState_GetInterpreter (ts);
-  if (pyp_load_in (c->fns) == -1 || replay (c) == -1) {
+  python_ms = pyp_lap (&t);
+  if (pyp_load_in (c->fns) == -1
+      || (script_ms = pyp_lap (&t), replay (c)) == -1) {
     nbdkit_error ("%s: a connection's interpreter could not be made ready: "
                   "the script fails in an interpreter of its own (above)",
                   pyp_script->name);
@@ -168,8 +162,9 @@ make (void)
   PyThreadState_Clear (ts);
   PyThreadState_DeleteCurrent ();
   PyEval_RestoreThread (caller);
-  nbdkit_debug ("%s: interpreter made in %.1f ms", pyp_script->name,
-                ms_since (&t0));
+  nbdkit_debug ("%s: interpreter made: Python %.1f ms, site and script "
+                "%.1f ms, replay %.1f ms",
+                pyp_script->name, python_ms, script_ms, pyp_lap (&t));
   return c;
 
 fail:
@@ -252,7 +247,7 @@ void
 pyp_conn_unbind (struct pyp_conn *c, PyThreadState *ts)
 {
   struct pyp_conn *fresh = NULL;
-  struct timespec t0;
+  struct timespec t;
   bool refill;
 
   if (__atomic_sub_fetch (&c->threads, 1, __ATOMIC_SEQ_CST) != 0) {
@@ -267,10 +262,10 @@ pyp_conn_unbind (struct pyp_conn *c, PyThreadState *ts)
   pthread_mutex_unlock (&lock);
   if (refill && (fresh = make ()) != NULL)
     put (fresh);
-  clock_gettime (CLOCK_MONOTONIC, &t0);
+  clock_gettime (CLOCK_MONOTONIC, &t);
   end (c, ts);
   nbdkit_debug ("%s: interpreter ended in %.1f ms", pyp_script->name,
-                ms_since (&t0));
+                pyp_lap (&t));
   pthread_mutex_lock (&lock);
   alive -= refill && fresh == NULL ? 2 : 1;
   pthread_cond_broadcast (&ended);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* A callback the script defines, resolved once at load. */
 struct pyp_callable {
@@ -106,6 +107,7 @@ extern void pyp_dump_plugin (void);
 extern void pyp_before_fork (void);
 extern int pyp_after_fork (void);
 extern int pyp_load_in (PyObject **fns);
+extern double pyp_lap (struct timespec *since);
 
 /* site.c: sys.path and the site module's work, from the build. */
 extern PyStatus pyp_site_configure (PyConfig *config,

@@ -85,6 +85,7 @@ def read_logs(pattern):
 
 class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
     TARGET = "generated"
+    GEN_ARGS = ()           # pyplugin-gen's options for the plugin
     CASES = (test_misbehaving.raising_cases()
              + test_misbehaving.setup_cases()
              + test_misbehaving.wrong_results()
@@ -120,7 +121,7 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
                             *sorted(glob.glob(os.path.join(unit, "*.c"))),
                             cls.archive, "-lcunit", *libs, "-lpthread"])
         c_source = os.path.join(cls.build, "misbehave.c")
-        run([GEN, SCRIPT, "-S", c_source])
+        run([GEN, *cls.GEN_ARGS, SCRIPT, "-S", c_source])
         with open(c_source) as f:
             cls.c_text = f.read()
         cls.plugin = cls.compile_plugin("misbehave-san.so", cls.c_text)

@@ -79,6 +79,7 @@ class Error:
 
 class Valgrind(test_misbehaving.Misbehaving, unittest.TestCase):
     TARGET = "generated"
+    GEN_ARGS = ()           # pyplugin-gen's options for the plugin
     CASES = test_misbehaving.raising_cases() + \
         test_misbehaving.wrong_results()
     plugin_under_test = None
@@ -92,7 +93,7 @@ class Valgrind(test_misbehaving.Misbehaving, unittest.TestCase):
         cls.build = os.path.join(cls.tmpdir, "vg")
         os.mkdir(cls.build)
         cls.c_source = os.path.join(cls.build, "misbehave.c")
-        run([GEN, SCRIPT, "-S", cls.c_source])
+        run([GEN, *cls.GEN_ARGS, SCRIPT, "-S", cls.c_source])
         cls.plugin = compile_plugin(
             cls.c_source, os.path.join(cls.build, "misbehave.so"),
             ["-O1", "-g"])

@@ -1,0 +1,101 @@
+"""One interpreter per connection under the reliability suites.
+
+The misbehaving-script cases (test_misbehaving.py), AddressSanitizer
+and UndefinedBehaviorSanitizer (test_sanitizers.py) and valgrind
+(test_valgrind.py) run against corpus/misbehave.py built with
+--interpreters=per-connection, its disk in a file that every
+interpreter maps (MISBEHAVE_DISK), so that the cases' checks of the data
+hold across connections.  And nbdkit's resident memory stays flat over
+many connections, each of which makes and ends an interpreter: 10 000
+with PYPLUGIN_SLOW=1, else 1 000; RSS after the first tenth and at the
+end may differ by at most 5%.
+
+Where the target Python has no per-interpreter GIL, every test here is
+skipped.
+"""
+
+import os
+import unittest
+
+from common import SLOW, Server, TempDirMixin, buildconfig, corpus
+
+import nbd
+
+import test_misbehaving
+import test_rss
+import test_sanitizers
+import test_valgrind
+
+from pyplugin_gen.cli import PER_INTERPRETER_GIL
+
+MODE = ("--interpreters=per-connection",)
+NEW_ENOUGH = tuple(int(x) for x in buildconfig().PYTHON_VERSION.split(".")) \
+    >= PER_INTERPRETER_GIL
+SKIP_WHY = ("the target Python %s has no per-interpreter GIL"
+            % buildconfig().PYTHON_VERSION)
+CONNECTIONS = 10000 if SLOW else 1000
+
+
+@unittest.skipUnless(NEW_ENOUGH, SKIP_WHY)
+class PerConnection:
+    GENERATE_ARGS = MODE
+    GEN_ARGS = MODE
+
+    def server(self, control):
+        srv = super().server(control)
+        disk = os.path.join(self.tmpdir, "disk")
+        with open(disk, "wb") as f:
+            f.truncate(1024 * 1024)
+        srv.env["MISBEHAVE_DISK"] = disk
+        return srv
+
+
+class RaisingPerConnection(PerConnection,
+                           test_misbehaving.RaisingGenerated):
+    pass
+
+
+class WrongResultsPerConnection(PerConnection,
+                                test_misbehaving.WrongResultsGenerated):
+    pass
+
+
+class ExceptionsPerConnection(PerConnection,
+                              test_misbehaving.ExceptionsGenerated):
+    pass
+
+
+class SanitizersPerConnection(PerConnection, test_sanitizers.Sanitizers):
+    # The same program and canaries as test_sanitizers.py's.
+    test_unit_tests = None
+    test_canary = None
+
+
+class ValgrindPerConnection(PerConnection, test_valgrind.Valgrind):
+    pass
+
+
+@unittest.skipUnless(NEW_ENOUGH, SKIP_WHY)
+class RssOverConnections(TempDirMixin, unittest.TestCase):
+    GENERATE = (corpus("misbehave.py"),)
+    GENERATE_ARGS = MODE
+
+    def test_rss_flat(self):
+        with Server(self.generated(corpus("misbehave.py"))) as srv:
+            first = None
+            for i in range(CONNECTIONS):
+                h = nbd.NBD()
+                h.connect_unix(srv.sock)
+                h.pread(4096, 0)
+                h.shutdown()
+                h.close()
+                if i + 1 == CONNECTIONS // 10:
+                    first = test_rss.rss_kib(srv.proc.pid)
+            last = test_rss.rss_kib(srv.proc.pid)
+            self.assertIsNone(srv.proc.poll())
+        growth = (last - first) / first
+        print("\nRSS after %d connections: %d KiB, after %d: %d KiB "
+              "(%+.2f%%)" % (CONNECTIONS // 10, first, CONNECTIONS, last,
+                             100 * growth))
+        self.assertLessEqual(abs(growth), test_rss.LIMIT,
+                             "RSS went from %d KiB to %d KiB" % (first, last))
