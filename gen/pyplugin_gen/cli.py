@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from . import buildconfig, depfile, machine, rules, standalone
 from .build import BuildError, build_inputs, compile_plugin, compile_script
 from .callbacks import BY_NAME
-from .check import check
+from .check import check, per_connection_state
 from .diagnostics import Diagnostics
 from .files import write_atomic
 from .model import Interpreters, plugin
@@ -206,7 +206,8 @@ def _fail(message: str) -> int:
 
 
 def check_script(path: str, diags: Diagnostics,
-                 import_: bool = False) -> Script | None:
+                 import_: bool = False,
+                 per_connection: bool = False) -> Script | None:
     """Read and check one script; problems go to diags."""
     script = read(path, diags)
     if script is None:
@@ -217,6 +218,8 @@ def check_script(path: str, diags: Diagnostics,
         if found is not None:
             script = _with_imported(script, found)
     check(script, diags)
+    if per_connection:
+        per_connection_state(script, diags)
     return script
 
 
@@ -276,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                         show_unchecked=(args.verbose if args.unchecked is None
                                         else args.unchecked),
                         disabled=frozenset(disabled))
-    scripts = [check_script(path, diags, args.import_)
+    scripts = [check_script(path, diags, args.import_, pool is not None)
                for path in args.scripts]
     if args.standalone and not args.check:
         try:

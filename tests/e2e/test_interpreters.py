@@ -12,6 +12,7 @@ and the import that reached it; and that nbdkit stops on SIGTERM with
 interpreters serving.
 """
 
+import errno
 import os
 import signal
 import subprocess
@@ -101,7 +102,7 @@ class PerConnection(TempDirMixin, unittest.TestCase):
             h1, h2 = srv.connect(), srv.connect()
             with self.assertRaises(nbd.Error) as e:
                 h1.pread(512, 4096)
-            self.assertEqual(e.exception.errno, 5)  # EIO
+            self.assertIn(e.exception.errno, (errno.EIO, "EIO"))
             self.assertEqual(len(seen(h1)), 4)
             self.assertEqual(len(seen(h2)), 4)
             self.assertIn("per-connection: pread at 4096 fails", srv.log)
@@ -166,9 +167,10 @@ class PerConnection(TempDirMixin, unittest.TestCase):
             f.write(text.replace("import nbdkit\n",
                                  "import nbdkit\nimport numpy\n"))
         plugin = build_plugin(path, self.tmpdir, *MODE)
-        p = subprocess.run(["nbdkit", "-f", "-U", "-", plugin,
-                            "--run", "true"], capture_output=True,
-                           text=True, env=ENV, timeout=120)
+        sock = os.path.join(self.tmpdir, "numpy.sock")
+        p = subprocess.run(["nbdkit", "-f", "-U", sock, plugin],
+                           capture_output=True, text=True, env=ENV,
+                           timeout=120)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("does not support loading in subinterpreters",
                       p.stderr)
