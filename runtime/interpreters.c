@@ -83,8 +83,7 @@ replay (struct pyp_conn *c)
 
   for (i = 0; i < replay_count; i++) {
     const struct replay *r = &replays[i];
-    PyObject *v =
-      PyObject_CallFunction (c->fns[r->index], r->format, r->a, r->b);
+    PyObject *v = pyp_call (c->fns[r->index], r->format, r->a, r->b);
 
     if (pyp_result_none (v, pyp_script->callables[r->index].name) == -1)
       return -1;

@@ -221,6 +221,12 @@ pyp_bool (int b)
   return b ? Py_True : Py_False;
 }
 
+/* The call of a script's callback (the most units a format has: the
+ * table checks it).
+ */
+#define PYP_CALL_MAX 5
+extern PyObject *pyp_call (PyObject *fn, const char *format, ...);
+
 /* A memoryview on nbdkit's buffer; flags PyBUF_READ or PyBUF_WRITE. */
 extern PyObject *pyp_view (const void *buf, uint32_t count, int flags);
 extern void pyp_view_release (PyObject *view);

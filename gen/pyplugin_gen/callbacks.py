@@ -175,6 +175,11 @@ C_UNITS: dict[str, tuple[str, str]] = {
     "int": ("O", "pyp_bool ({name})"),
 }
 
+# The units runtime/convert.c's pyp_call reads, and how many at most
+# (PYP_CALL_MAX).
+CALL_UNITS = "OIKs"
+CALL_MAX = 5
+
 # The Python parameters that are not a C parameter of the same name.
 SPECIAL_ARGS: dict[str, PyArg] = {
     # The handle open returned (the wrapper's `PyObject *h = handle`).
@@ -564,6 +569,9 @@ def _validate() -> None:
             for arg in cb.call_args(dialect):
                 assert set(arg.uses) <= c_names, cb.name
             assert builds_tuple(cb.format(dialect)), cb.name
+            # What runtime/convert.c's pyp_call takes.
+            assert set(cb.format(dialect)[1:-1]) <= set(CALL_UNITS) and \
+                len(params) <= CALL_MAX, cb.name
             assert len(cb.format(dialect)) - 2 == len(params), cb.name
             assert set(cb.result_params(dialect)) <= c_names, cb.name
         assert not (cb.required and cb.always), cb.name

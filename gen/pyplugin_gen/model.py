@@ -44,7 +44,7 @@ class Call:
     # What the wrapper returns if no interpreter could be had, or None.
     no_interpreter: str | None
     declarations: tuple[str, ...]  # e.g. "PyObject *h = handle;"
-    expression: str  # PyObject_CallFunction (NAME_fn, "(...)", ...)
+    expression: str  # pyp_call (NAME_fn, "(...)", ...)
     cleanup: tuple[str, ...]  # statements after the call
     convert: str  # the result conversion, pyp_result_KIND (r, ...)
 
@@ -141,7 +141,7 @@ def _call(cb: Callback, dialect: Dialect, fn: str, conn: bool) -> Call:
                             f"{VIEW_FLAGS[view]});")
         cleanup.append("pyp_view_release (view)")
     args = "".join(f", {a.expr}" for a in cb.call_args(dialect))
-    expression = f'PyObject_CallFunction ({fn}, "{cb.format(dialect)}"{args})'
+    expression = f'pyp_call ({fn}, "{cb.format(dialect)}"{args})'
     result = cb.result[dialect]
     convert_args = "".join(f", {p}" for p in cb.result_params(dialect))
     convert = f'pyp_result_{result.value} (r, "{cb.name}"{convert_args})'
