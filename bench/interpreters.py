@@ -17,7 +17,9 @@ over 1, 2 and 4 connections, with nbdkit on one core and on two
 (taskset).  In each repeat the three servers are measured one right
 after the other, in rotating order, and ratios are taken within a
 repeat; the table gives the median of the reads per second and of the
-ratios.  Results go to bench/results/interpreters.md and .json.
+ratios, and of the CPU time nbdkit used per second of the run (how many
+cores it kept busy: at most about 1 under one GIL), which a shared
+machine's load changes less than the throughput.  Results go to bench/results/interpreters.md and .json.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 from run import GEN, RESULTS, Server, environment, log
 
@@ -53,6 +56,13 @@ def fio_jobs(uri: str, connections: int, runtime: float) -> float:
     return json.loads(out[out.index("{"):])["jobs"][0]["read"]["iops"]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system time of process pid so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def server(target: str, plugins: dict[str, str], cores: str,
            work: str) -> Server:
     """nbdkit serving target, on the CPUs cores."""
@@ -72,6 +82,7 @@ def main() -> int:
     os.makedirs(args.output, exist_ok=True)
     load_before = os.getloadavg()
     iops: dict[tuple, list[float]] = {}
+    busy: dict[tuple, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as work:
         plugins = {}
         for target, extra in (("per-connection",
@@ -87,10 +98,17 @@ def main() -> int:
                 for n in CONNECTIONS:
                     for target in order:
                         with server(target, plugins, cores, work) as s:
+                            with open(s.pidfile) as f:
+                                pid = int(f.read())
+                            cpu, wall = cpu_seconds(pid), time.monotonic()
                             v = fio_jobs(s.uri, n, args.runtime)
+                            b = (cpu_seconds(pid) - cpu) / (
+                                time.monotonic() - wall)
                         iops.setdefault((cores, n, target), []).append(v)
+                        busy.setdefault((cores, n, target), []).append(b)
                         log(f"  repeat {r + 1} cores {cores} "
-                            f"connections {n} {target}: {v:.0f} reads/s")
+                            f"connections {n} {target}: {v:.0f} reads/s, "
+                            f"{b:.2f} CPU")
     load_after = os.getloadavg()
     rows = []
     for cores in CORES:
@@ -103,6 +121,8 @@ def main() -> int:
                 for t in ("default", "python")}
             rows.append({"cores": len(cores.split(",")), "connections": n,
                          **{t: med[t] for t in TARGETS},
+                         **{f"{t} CPU": statistics.median(
+                             busy[(cores, n, t)]) for t in TARGETS},
                          "per-connection/default": ratio["default"],
                          "per-connection/python": ratio["python"]})
     lines = [f"load average {load_before[0]:.1f} at the start, "
@@ -110,14 +130,16 @@ def main() -> int:
              f"{args.runtime} s; "
              + ", ".join(f"{k} {v}" for k, v in environment().items()), "",
              "| cores | connections | per-connection | default | python "
-             "| pc/default | pc/python |",
-             "|---|---|---|---|---|---|---|"]
+             "| pc/default | pc/python | CPU used: pc, default, python |",
+             "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         lines.append(
             f"| {row['cores']} | {row['connections']} "
             f"| {row['per-connection']:.0f} | {row['default']:.0f} "
             f"| {row['python']:.0f} | {row['per-connection/default']:.2f} "
-            f"| {row['per-connection/python']:.2f} |")
+            f"| {row['per-connection/python']:.2f} "
+            f"| {row['per-connection CPU']:.2f}, {row['default CPU']:.2f}, "
+            f"{row['python CPU']:.2f} |")
     scaling = [
         (n, statistics.median(
             a / b for a, b in zip(iops[("0,1", n, "per-connection")],
