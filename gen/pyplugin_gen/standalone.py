@@ -187,8 +187,8 @@ def link_flags() -> list[str]:
     after make's copy of its init table when modules are left out.
     -Bsymbolic binds the plugin's own references to its own copy, while
     its Py* symbols stay exported for embedded extensions to bind to."""
-    inittab = [os.path.join(buildconfig.DATA_DIR, INITTAB)] \
-        if left_out() else []
+    inittab = [os.path.join(os.path.dirname(buildconfig.RUNTIME_LIB),
+                            INITTAB)] if left_out() else []
     return [*inittab, *shlex.split(buildconfig.STANDALONE_LIBS),
             "-Wl,-Bsymbolic"]
 
