@@ -10,6 +10,15 @@
 #include <pthread.h>
 #include <string.h>
 
+/* The thread state holding the GIL in this thread, or NULL.  Python 3.13
+ * made the function public and deprecated its old name.
+ */
+#if PY_VERSION_HEX >= 0x030d0000
+#define current_tstate() PyThreadState_GetUnchecked ()
+#else
+#define current_tstate() _PyThreadState_UncheckedGet ()
+#endif
+
 /* Number of thread states of the interpreter; GIL held. */
 static int
 count_tstates (void)
@@ -57,7 +66,7 @@ worker (void *arg)
 
   /* A first call: creates the thread state. */
   s->first = pyp_enter ();
-  s->current_inside = _PyThreadState_UncheckedGet ();
+  s->current_inside = current_tstate ();
   s->nested = pyp_enter (); /* already holding: NULL */
   pyp_leave (&s->nested);
   r = eval ("sum(range(10))");
@@ -66,7 +75,7 @@ worker (void *arg)
   Py_XDECREF (eval ("nbdkit.set_error(errno.ENOSPC)"));
   s->errno_after_set = pyp_last_errno ();
   pyp_leave (&s->first);
-  s->current_after = _PyThreadState_UncheckedGet ();
+  s->current_after = current_tstate ();
 
   /* A second call: the same thread state, a fresh errno. */
   s->second = pyp_enter ();
@@ -126,15 +135,15 @@ threads_main_thread (void)
   nested = pyp_enter ();
   CU_ASSERT_PTR_NULL (nested);
   pyp_leave (&nested);
-  CU_ASSERT_PTR_EQUAL (_PyThreadState_UncheckedGet (), mine);
+  CU_ASSERT_PTR_EQUAL (current_tstate (), mine);
 
   saved = PyEval_SaveThread ();
   CU_ASSERT_PTR_EQUAL (saved, mine);
   entered = pyp_enter ();
   CU_ASSERT_PTR_EQUAL (entered, mine);
-  CU_ASSERT_PTR_EQUAL (_PyThreadState_UncheckedGet (), mine);
+  CU_ASSERT_PTR_EQUAL (current_tstate (), mine);
   pyp_leave (&entered);
-  CU_ASSERT_PTR_NULL (_PyThreadState_UncheckedGet ());
+  CU_ASSERT_PTR_NULL (current_tstate ());
   PyEval_RestoreThread (saved);
   CU_ASSERT_EQUAL (count_tstates (), before);
 }
@@ -148,6 +157,7 @@ struct racer {
   int wrong;
   PyThreadState *ts;
   int changed_ts;
+  pthread_barrier_t *done; /* both threads wait here, their state alive */
 };
 
 static void *
@@ -179,23 +189,30 @@ racer (void *arg)
     if (pyp_last_errno () != r->err)
       r->wrong++;
   }
+  /* Neither thread ends (freeing its thread state, whose memory the
+   * other's may then reuse) before both are done.
+   */
+  pthread_barrier_wait (r->done);
   return NULL;
 }
 
 static void
 threads_errno_is_per_thread (void)
 {
-  struct racer a = { .err = ENOSPC, .iterations = 2000 };
-  struct racer b = { .err = EROFS, .iterations = 2000 };
+  pthread_barrier_t done;
+  struct racer a = { .err = ENOSPC, .iterations = 2000, .done = &done };
+  struct racer b = { .err = EROFS, .iterations = 2000, .done = &done };
   PyThreadState *saved;
   pthread_t ta, tb;
 
+  CU_ASSERT_EQUAL_FATAL (pthread_barrier_init (&done, NULL, 2), 0);
   saved = PyEval_SaveThread ();
   CU_ASSERT_EQUAL_FATAL (pthread_create (&ta, NULL, racer, &a), 0);
   CU_ASSERT_EQUAL_FATAL (pthread_create (&tb, NULL, racer, &b), 0);
   pthread_join (ta, NULL);
   pthread_join (tb, NULL);
   PyEval_RestoreThread (saved);
+  pthread_barrier_destroy (&done);
 
   CU_ASSERT_EQUAL (a.wrong, 0);
   CU_ASSERT_EQUAL (b.wrong, 0);
