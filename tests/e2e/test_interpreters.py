@@ -23,6 +23,7 @@ import unittest
 import nbd
 
 from harness import (GEN, ENV, Server, TempDirMixin, build_plugin, script)
+from nopython import hide_python_wrapper
 
 from pyplugin_gen import buildconfig
 from pyplugin_gen.cli import PER_INTERPRETER_GIL
@@ -176,3 +177,20 @@ class PerConnection(TempDirMixin, unittest.TestCase):
                       p.stderr)
         self.assertRegex(p.stderr, r"uses_numpy\.py.*line \d+")
         self.assertIn("import numpy", p.stderr)
+
+
+@unittest.skipUnless(NEW_ENOUGH, SKIP_WHY)
+class PerConnectionStandalone(TempDirMixin, unittest.TestCase):
+    """A standalone plugin (frozen modules, Python linked in) in this
+    mode, served with every Python hidden: interpreters differ, and each
+    has the configuration."""
+    GENERATE = (SCRIPT,)
+    GENERATE_ARGS = MODE + ("--standalone",)
+
+    def test_interpreters_and_config(self):
+        with Server(self.generated(SCRIPT), "a=1",
+                    wrapper=hide_python_wrapper()) as srv:
+            one, two = seen(srv.connect()), seen(srv.connect())
+            self.assertNotEqual(one[0], two[0])
+            self.assertEqual(one[2:], ("a=1", "True"))
+            self.assertEqual(two[2:], ("a=1", "True"))
