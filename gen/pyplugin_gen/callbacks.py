@@ -14,12 +14,13 @@ Adding a callback is adding a row; a new parameter kind is one entry of
 C_UNITS or SPECIAL_ARGS; a new result kind one Result and its runtime
 function pyp_result_KIND.
 
-The ``PyObject_CallFunction`` format string of each call is derived here
-from the C types of the parameters it passes (C_UNITS), so it cannot
-drift from the signature it serves.  Every format is parenthesised, so
-that it always builds the argument tuple: with a format of one unit,
-PyObject_CallFunction takes a tuple value as the whole argument list, and
-a handle that is a tuple would reach the callback unpacked.
+The format string of each call (runtime/convert.c's pyp_call, which
+reads Py_BuildValue's units) is derived here from the C types of the
+parameters it passes (C_UNITS), so it cannot drift from the signature it
+serves.  Every format is parenthesised, as PyObject_CallFunction needs
+(with a format of one unit it takes a tuple value as the whole argument
+list, so a handle that is a tuple would reach the callback unpacked), so
+that fmtcheck holds pyp_call's formats to the same rule.
 """
 
 from __future__ import annotations
@@ -302,7 +303,7 @@ class Callback:
         return tuple(self.arg(p) for p in self.params(dialect))
 
     def format(self, dialect: Dialect) -> str:
-        """The PyObject_CallFunction format string for this dialect:
+        """The call's format string for this dialect:
         always a tuple, "(O)" and not "O", whatever the number of units."""
         return "(" + "".join(a.unit for a in self.call_args(dialect)) + ")"
 
