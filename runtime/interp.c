@@ -255,6 +255,35 @@ clear_module (PyObject *module)
   }
 }
 
+/* Make the current interpreter, not the main one, ready for its next
+ * connection: the script's globals released as at exit, then the script
+ * run again as __main__ in a fresh module, its callables into fns.  The
+ * modules it imported stay imported.
+ */
+int
+pyp_rerun (PyObject **fns)
+{
+  PyObject *old = PyImport_AddModule ("__main__"); /* borrowed */
+  PyObject *fresh;
+  int r;
+
+  if (old != NULL)
+    clear_module (old);
+  PyErr_Clear ();
+  fresh = PyModule_New ("__main__");
+  r = fresh == NULL
+          || PyDict_SetItemString (PyImport_GetModuleDict (), "__main__", fresh)
+               == -1
+        ? -1
+        : 0;
+  Py_XDECREF (fresh);
+  if (r == -1) {
+    pyp_report ("load");
+    return -1;
+  }
+  return run_script () == 0 && resolve_callables (fns) == 0 ? 0 : -1;
+}
+
 static void
 flush_std (const char *name)
 {

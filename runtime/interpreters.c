@@ -4,14 +4,13 @@
  * callbacks; it records the script's config and config_complete calls.
  * After nbdkit forks, a pool of interpreters is made, in each of which
  * the script has run and those calls have been replayed in their order.
- * A connection takes one on its first callback (growing the pool up to
- * its limit, then waiting for one to end), and every callback of the
- * connection runs there.  When the connection's last thread ends, the
- * interpreter is ended and, if the pool is short, a new one made in its
- * place: an interpreter is never handed to a second connection, so that
- * nothing one client did (module state, imported modules, C extension
- * state) reaches another.  doc/internals.md has the measurements behind
- * that choice.
+ * A connection takes one on its first callback (a new one is made if the
+ * pool is empty, up to the limit, beyond which it waits), and every
+ * callback of the connection runs there.  When the connection's last
+ * thread ends, the interpreter is reset (the script's globals released,
+ * the script run again in a fresh __main__, the configuration replayed)
+ * and goes back to the pool.  doc/internals.md has the measurements
+ * behind resetting rather than ending it.
  */
 
 #include "pyplugin.h"
@@ -61,7 +60,7 @@ pyp_replay_record (int ret, int index, const char *format, const char *a,
 #if PY_VERSION_HEX >= 0x030c0000
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t ended = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t available = PTHREAD_COND_INITIALIZER; /* put or ended */
 static struct pyp_conn *pool; /* made and not yet taken */
 static unsigned pooled;       /* in pool */
 static unsigned alive;        /* made, taken or not, or being made */
@@ -180,6 +179,7 @@ put (struct pyp_conn *c)
   c->next = pool;
   pool = c;
   pooled++;
+  pthread_cond_signal (&available);
   pthread_mutex_unlock (&lock);
 }
 
@@ -215,7 +215,7 @@ pyp_pool_take (void)
 
   pthread_mutex_lock (&lock);
   while (pool == NULL && alive >= pyp_script->interpreters->limit)
-    pthread_cond_wait (&ended, &lock);
+    pthread_cond_wait (&available, &lock);
   if (pool != NULL) {
     c = pool;
     pool = c->next;
@@ -233,42 +233,56 @@ pyp_pool_take (void)
   if (c == NULL) {
     pthread_mutex_lock (&lock);
     alive--;
-    pthread_cond_signal (&ended);
+    pthread_cond_signal (&available);
     pthread_mutex_unlock (&lock);
   }
   return c;
 }
 
+/* Make c ready for its next connection (ts current): the script's
+ * globals released, the script run again in a fresh __main__, the
+ * configuration replayed.  0, or -1 with the reason reported.
+ */
+static int
+reset (struct pyp_conn *c)
+{
+  size_t i, n = callable_count ();
+
+  for (i = 0; i < n; i++)
+    Py_CLEAR (c->fns[i]);
+  return pyp_rerun (c->fns) == 0 && replay (c) == 0 ? 0 : -1;
+}
+
 /* A thread bound to c ends; ts, its state there, is current.  The last
- * one ends the interpreter, making a new one first if the pool is short.
+ * one resets the interpreter and puts it back in the pool, or ends it if
+ * the script fails to run again.
  */
 void
 pyp_conn_unbind (struct pyp_conn *c, PyThreadState *ts)
 {
-  struct pyp_conn *fresh = NULL;
+  bool last = __atomic_sub_fetch (&c->threads, 1, __ATOMIC_SEQ_CST) == 0;
   struct timespec t;
-  bool refill;
 
-  if (__atomic_sub_fetch (&c->threads, 1, __ATOMIC_SEQ_CST) != 0) {
-    PyThreadState_Clear (ts);
-    PyThreadState_DeleteCurrent ();
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  if (last && reset (c) == -1) {
+    nbdkit_error ("%s: an interpreter could not be made ready for another "
+                  "connection: the script fails when run again (above); "
+                  "it is ended",
+                  pyp_script->name);
+    end (c, ts);
+    pthread_mutex_lock (&lock);
+    alive--;
+    pthread_cond_signal (&available);
+    pthread_mutex_unlock (&lock);
     return;
   }
-  pthread_mutex_lock (&lock);
-  refill = pooled < pyp_script->interpreters->pool;
-  if (refill)
-    alive++;
-  pthread_mutex_unlock (&lock);
-  if (refill && (fresh = make ()) != NULL)
-    put (fresh);
-  clock_gettime (CLOCK_MONOTONIC, &t);
-  end (c, ts);
-  nbdkit_debug ("%s: interpreter ended in %.1f ms", pyp_script->name,
-                pyp_lap (&t));
-  pthread_mutex_lock (&lock);
-  alive -= refill && fresh == NULL ? 2 : 1;
-  pthread_cond_broadcast (&ended);
-  pthread_mutex_unlock (&lock);
+  PyThreadState_Clear (ts);
+  PyThreadState_DeleteCurrent ();
+  if (last) {
+    put (c);
+    nbdkit_debug ("%s: interpreter reset in %.1f ms", pyp_script->name,
+                  pyp_lap (&t));
+  }
 }
 
 /* At unload, with the main GIL held: end the interpreters no connection

@@ -107,6 +107,7 @@ extern void pyp_dump_plugin (void);
 extern void pyp_before_fork (void);
 extern int pyp_after_fork (void);
 extern int pyp_load_in (PyObject **fns);
+extern int pyp_rerun (PyObject **fns);
 extern double pyp_lap (struct timespec *since);
 
 /* site.c: sys.path and the site module's work, from the build. */

@@ -354,11 +354,32 @@ def output_path(name: str, args: argparse.Namespace) -> str:
     return f"{name}-plugin.so"
 
 
+def _single_phase(data: bytes) -> bool:
+    """Whether an extension module's shared object initialises its
+    module in one phase: it links PyModule_Create2 and not
+    PyModuleDef_Init.  Such a module cannot be imported in an
+    interpreter of its own."""
+    return b"PyModule_Create2" in data and b"PyModuleDef_Init" not in data
+
+
 def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
                       args: argparse.Namespace):
     parts, found = standalone.prepare(script, site, diags,
                                       tuple(args.freeze),
                                       tuple(args.exclude))
+    if args.interpreters == "per-connection":
+        embedded = {e.name: e for e in parts.extensions}
+        for m in found.modules:
+            e = embedded.get(m.name)
+            if e is not None and _single_phase(e.data):
+                diags.error(
+                    script.path, m.line, 1,
+                    f"C extension module {m.name!r} "
+                    f"({' -> '.join(m.chain + (m.name,))}) initialises "
+                    "in a single phase, so an interpreter with its own GIL "
+                    "cannot import it: it cannot be used with "
+                    "--interpreters=per-connection",
+                    rule="standalone-module")
     if parts.libraries:
         # What an image author must copy beside the plugin.
         print(f"{script.path}: note: the embedded C extensions "
