@@ -78,7 +78,7 @@ class PerConnection(TempDirMixin, unittest.TestCase):
             self.assertEqual(one[0], one[1])
             self.assertEqual(two[0], two[1])
             self.assertNotEqual(one[0], two[0])
-            # A later connection gets a fresh one, never a used one.
+            # A later connection finds the script run afresh.
             h1.shutdown()
             three = seen(srv.connect())
             self.assertNotIn(three[0], (one[0], two[0]))
@@ -194,3 +194,26 @@ class PerConnectionStandalone(TempDirMixin, unittest.TestCase):
             self.assertNotEqual(one[0], two[0])
             self.assertEqual(one[2:], ("a=1", "True"))
             self.assertEqual(two[2:], ("a=1", "True"))
+
+    def test_single_phase_extension_refused_at_build(self):
+        """The standalone closure shows a C extension that initialises
+        in a single phase (CPython's _testsinglephase): a build error
+        naming it and the import that reached it."""
+        if subprocess.run([buildconfig.PYTHON, "-c",
+                           "import _testsinglephase"],
+                          capture_output=True).returncode != 0:
+            self.skipTest("the target Python has no _testsinglephase")
+        path = os.path.join(self.tmpdir, "single.py")
+        with open(SCRIPT) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("import nbdkit\n",
+                                 "import nbdkit\nimport _testsinglephase\n"))
+        out = os.path.join(self.tmpdir, "single.so")
+        p = subprocess.run([GEN, *MODE, "--standalone", path, "-o", out],
+                           capture_output=True, text=True, env=ENV)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertRegex(p.stderr, r"single\.py:\d+:1: error: C extension "
+                         r"module '_testsinglephase' \(_testsinglephase\) "
+                         r"initialises in a single phase")
+        self.assertFalse(os.path.exists(out))

@@ -70,6 +70,10 @@ class SanitizersPerConnection(PerConnection, test_sanitizers.Sanitizers):
     test_unit_tests = None
     test_canary = None
 
+    @classmethod
+    def build_unit_program(cls, cflags, libs):
+        pass
+
 
 class ValgrindPerConnection(PerConnection, test_valgrind.Valgrind):
     pass

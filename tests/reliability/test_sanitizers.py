@@ -114,18 +114,24 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
             objects.append(obj)
         cls.archive = os.path.join(cls.build, "libpyplugin-san.a")
         run(["ar", "rcs", cls.archive] + objects)
-        unit = os.path.join(TOP, "tests", "unit")
-        cls.unit_program = os.path.join(cls.build, "test-runtime-san")
-        compile_c(cflags + ["-I", runtime, "-I", unit, "-o",
-                            cls.unit_program,
-                            *sorted(glob.glob(os.path.join(unit, "*.c"))),
-                            cls.archive, "-lcunit", *libs, "-lpthread"])
+        cls.build_unit_program(cflags, libs)
         c_source = os.path.join(cls.build, "misbehave.c")
         run([GEN, *cls.GEN_ARGS, SCRIPT, "-S", c_source])
         with open(c_source) as f:
             cls.c_text = f.read()
         cls.plugin = cls.compile_plugin("misbehave-san.so", cls.c_text)
         cls.shim = build_shim(cls.build, locale=True)
+
+    @classmethod
+    def build_unit_program(cls, cflags, libs):
+        """The CUnit program, with the sanitized runtime."""
+        runtime = os.path.join(TOP, "runtime")
+        unit = os.path.join(TOP, "tests", "unit")
+        cls.unit_program = os.path.join(cls.build, "test-runtime-san")
+        compile_c(cflags + ["-I", runtime, "-I", unit, "-o",
+                            cls.unit_program,
+                            *sorted(glob.glob(os.path.join(unit, "*.c"))),
+                            cls.archive, "-lcunit", *libs, "-lpthread"])
 
     @classmethod
     def compile_plugin(cls, name, c_text):
