@@ -375,7 +375,7 @@ def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
                 diags.error(
                     script.path, m.line, 1,
                     f"C extension module {m.name!r} "
-                    f"({' -> '.join(m.chain + (m.name,))}) initialises "
+                    f"({' -> '.join(m.chain)}) initialises "
                     "in a single phase, so an interpreter with its own GIL "
                     "cannot import it: it cannot be used with "
                     "--interpreters=per-connection",
