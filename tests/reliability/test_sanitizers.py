@@ -36,8 +36,12 @@ SCRIPT = corpus("misbehave.py")
 
 # Frames that mean "Python's own work": an allocation made under one of
 # these before any runtime frame is not the runtime's to free.
+# (Py_NewInterpreterFromConfig and Py_EndInterpreter: Python's start and
+# end of a connection's interpreter, which keep, as Python's own start-up
+# does, what an interpreter alive at exit holds.)
 PYTHON_BOUNDARIES = ("_PyEval_EvalFrameDefault", "Py_InitializeFromConfig",
-                     "Py_FinalizeEx", "PyEval_EvalCode")
+                     "Py_FinalizeEx", "PyEval_EvalCode",
+                     "Py_NewInterpreterFromConfig", "Py_EndInterpreter")
 
 
 def sanitizer_library(name):

@@ -30,8 +30,12 @@ import test_misbehaving
 
 SCRIPT = corpus("misbehave.py")
 SUPPRESSIONS = os.path.join(HERE, "valgrind-python.supp")
+# (Py_NewInterpreterFromConfig and Py_EndInterpreter: Python's start and
+# end of a connection's interpreter, which keep, as Python's own start-up
+# does, what an interpreter alive at exit holds.)
 PYTHON_BOUNDARIES = ("_PyEval_EvalFrameDefault", "Py_InitializeFromConfig",
-                     "Py_FinalizeEx", "PyEval_EvalCode")
+                     "Py_FinalizeEx", "PyEval_EvalCode",
+                     "Py_NewInterpreterFromConfig", "Py_EndInterpreter")
 EXIT_TIMEOUT = 180          # nbdkit's exit, with valgrind's leak check
 
 WRAPPER = """#!/bin/sh
