@@ -184,7 +184,8 @@ def left_out() -> tuple[str, ...]:
 
 def link_flags() -> list[str]:
     """In place of the python3-embed libraries: libpython's archive,
-    after make's copy of its init table when modules are left out.
+    after make's copy of its init table (beside the runtime's library)
+    when modules are left out.
     -Bsymbolic binds the plugin's own references to its own copy, while
     its Py* symbols stay exported for embedded extensions to bind to."""
     inittab = [os.path.join(os.path.dirname(buildconfig.RUNTIME_LIB),
