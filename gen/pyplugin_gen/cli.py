@@ -189,7 +189,7 @@ def parser() -> argparse.ArgumentParser:
                    metavar="N",
                    help="with --interpreters=per-connection, the most "
                    "interpreters at once; a connection beyond it waits for "
-                   "one to end (default: %(default)s)")
+                   "one to be free (default: %(default)s)")
     p.add_argument("--name", help="the plugin name nbdkit shows (default: "
                    "from the script's file name)")
     p.add_argument("-v", "--verbose", action="store_true",
