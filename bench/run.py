@@ -119,6 +119,7 @@ class Server:
     workdir: str
     strace: str | None = None   # write strace -c -f output here
     callgrind: str | None = None  # write valgrind callgrind output here
+    prefix: list[str] = field(default_factory=list)  # e.g. taskset -c 0
     proc: subprocess.Popen | None = None
     sock: str = ""
     pidfile: str = ""
@@ -132,8 +133,8 @@ class Server:
         os.close(fd)
         os.unlink(self.sock)
         self.pidfile = self.sock + ".pid"
-        cmd = ["nbdkit", "-f", "-P", self.pidfile, "-U", self.sock,
-               *self.argv]
+        cmd = [*self.prefix, "nbdkit", "-f", "-P", self.pidfile, "-U",
+               self.sock, *self.argv]
         if self.strace:
             cmd = ["strace", "-f", "-c", "-o", self.strace, *cmd]
         if self.callgrind:

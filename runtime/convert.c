@@ -10,7 +10,59 @@
 #include "pyplugin.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
+
+/* PyObject_CallFunction (fn, format, ...) for the formats of the
+ * callback table: "(...)" of the units O, I, K and s, which read what
+ * Py_BuildValue's read.  The arguments go on the stack to a vectorcall,
+ * without the general format parser and the argument tuple: the larger
+ * part of a call's own cost, paid on every request.
+ */
+PyObject *
+pyp_call (PyObject *fn, const char *format, ...)
+{
+  PyObject *args[PYP_CALL_MAX], *r = NULL;
+  size_t n = 0, i;
+  const char *p;
+  va_list ap;
+
+  va_start (ap, format);
+  for (p = format + 1; *p != ')'; p++) {
+    PyObject *a;
+
+    switch (*p) {
+      case 'O':
+        a = va_arg (ap, PyObject *);
+        Py_XINCREF (a);
+        break;
+      case 'I':
+        a = PyLong_FromUnsignedLong (va_arg (ap, unsigned int));
+        break;
+      case 'K':
+        a = PyLong_FromUnsignedLongLong (va_arg (ap, unsigned long long));
+        break;
+      case 's':
+        a = PyUnicode_FromString (va_arg (ap, const char *));
+        break;
+      default:
+        a = NULL;
+        PyErr_Format (PyExc_SystemError, "pyp_call: unit '%c'", *p);
+    }
+    if (a == NULL) {
+      if (!PyErr_Occurred ())
+        PyErr_SetString (PyExc_SystemError, "pyp_call: NULL object");
+      goto out;
+    }
+    args[n++] = a;
+  }
+  r = PyObject_Vectorcall (fn, args, n, NULL);
+out:
+  va_end (ap);
+  for (i = 0; i < n; i++)
+    Py_DECREF (args[i]);
+  return r;
+}
 
 /* A memoryview on nbdkit's buffer: zero-copy in both directions. */
 PyObject *
@@ -60,15 +112,22 @@ pyp_result_none (PyObject *r, const char *callback)
 void *
 pyp_result_handle (PyObject *r, const char *callback)
 {
-  if (r == NULL)
+  if (r == NULL) {
     pyp_report (callback);
-  return r; /* the reference is the handle, released by close */
+    return NULL;
+  }
+  /* The reference is the handle, released by close. */
+  return pyp_per_connection ? pyp_conn_handle (r) : r;
 }
 
 /* After close, whether or not the script defines it. */
 void
 pyp_release_handle (void *handle)
 {
+  if (pyp_per_connection) {
+    pyp_conn_release (handle);
+    return;
+  }
   PYP_GIL;
 
   Py_DECREF ((PyObject *) handle);

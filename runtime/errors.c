@@ -27,16 +27,14 @@ pyp_last_errno (void)
   return last_errno;
 }
 
-/* Teach linecache the embedded source, so tracebacks show lines. */
+/* Teach linecache the embedded source, so tracebacks show lines.  On
+ * each error: linecache is per interpreter, and may drop the entry.
+ */
 static void
 register_source (void)
 {
-  static int done;
   PyObject *linecache, *cache, *lines, *entry;
 
-  if (done)
-    return;
-  done = 1;
   linecache = PyImport_ImportModule ("linecache");
   if (linecache == NULL)
     goto out;

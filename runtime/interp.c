@@ -25,8 +25,8 @@ static PyThreadState *held_for_fork; /* what pyp_leave hands back */
 /* Milliseconds from *since to now; *since becomes now.  For the timings
  * nbdkit -v shows (make bench reads them).
  */
-static double
-lap (struct timespec *since)
+double
+pyp_lap (struct timespec *since)
 {
   struct timespec now;
   double ms;
@@ -114,10 +114,11 @@ run_script (void)
 }
 
 /* Fetch every callback the script defines, once, so that serving never
- * looks a name up.
+ * looks a name up: into the plugin's variables, or into fns (in the
+ * order of pyp_script->callables) for a connection's interpreter.
  */
 static int
-resolve_callables (void)
+resolve_callables (PyObject **fns)
 {
   PyObject *main = PyImport_AddModule ("__main__");
   const struct pyp_callable *c;
@@ -133,9 +134,25 @@ resolve_callables (void)
                     pyp_script->name, c->name, c->name, c->name);
       return -1;
     }
-    *c->fn = fn;
+    if (fns != NULL)
+      fns[c - pyp_script->callables] = fn;
+    else
+      *c->fn = fn;
   }
   return 0;
+}
+
+/* Prepare the current interpreter, not the main one, as pyp_load did the
+ * main one: site (or the embedded extensions), the script, its callables
+ * into fns.
+ */
+int
+pyp_load_in (PyObject **fns)
+{
+  return (pyp_script->standalone ? run_extensions () : run_site ()) == 0
+             && run_script () == 0 && resolve_callables (fns) == 0
+           ? 0
+           : -1;
 }
 
 void
@@ -149,6 +166,7 @@ pyp_load (const struct pyp_script *script)
 
   clock_gettime (CLOCK_MONOTONIC, &t);
   pyp_script = script;
+  pyp_per_connection = script->interpreters != NULL;
   if (PyImport_AppendInittab ("nbdkit", pyp_module_init) == -1) {
     nbdkit_error ("%s: cannot register the nbdkit module", script->name);
     return;
@@ -174,7 +192,7 @@ pyp_load (const struct pyp_script *script)
                   status.err_msg ? status.err_msg : "unknown error");
     return;
   }
-  init_ms = lap (&t);
+  init_ms = pyp_lap (&t);
   main_tstate = PyThreadState_Get ();
   if (pyp_threads_init (main_tstate) == -1) {
     nbdkit_error ("%s: cannot create a thread-specific key", script->name);
@@ -183,12 +201,13 @@ pyp_load (const struct pyp_script *script)
   }
   loaded = check_python_version () == 0
            && (script->standalone ? run_extensions () : run_site ()) == 0;
-  site_ms = lap (&t);
-  loaded = loaded && run_script () == 0 && resolve_callables () == 0;
+  site_ms = pyp_lap (&t);
+  loaded = loaded && run_script () == 0 && resolve_callables (NULL) == 0;
   nbdkit_debug ("%s: start-up: Python %.1f ms, site %.1f ms (%s), "
                 "script %.1f ms",
                 script->name, init_ms, site_ms,
-                script->standalone ? "standalone" : pyp_site_mode (), lap (&t));
+                script->standalone ? "standalone" : pyp_site_mode (),
+                pyp_lap (&t));
   PyEval_SaveThread ();
 }
 
@@ -234,6 +253,35 @@ clear_module (PyObject *module)
       }
     }
   }
+}
+
+/* Make the current interpreter, not the main one, ready for its next
+ * connection: the script's globals released as at exit, then the script
+ * run again as __main__ in a fresh module, its callables into fns.  The
+ * modules it imported stay imported.
+ */
+int
+pyp_rerun (PyObject **fns)
+{
+  PyObject *old = PyImport_AddModule ("__main__"); /* borrowed */
+  PyObject *fresh;
+  int r;
+
+  if (old != NULL)
+    clear_module (old);
+  PyErr_Clear ();
+  fresh = PyModule_New ("__main__");
+  r = fresh == NULL
+          || PyDict_SetItemString (PyImport_GetModuleDict (), "__main__", fresh)
+               == -1
+        ? -1
+        : 0;
+  Py_XDECREF (fresh);
+  if (r == -1) {
+    pyp_report ("load");
+    return -1;
+  }
+  return run_script () == 0 && resolve_callables (fns) == 0 ? 0 : -1;
 }
 
 static void
@@ -354,8 +402,10 @@ pyp_unload (void)
     PyEval_RestoreThread (main_tstate);
   for (c = pyp_script->callables; c->name != NULL; c++)
     Py_CLEAR (*c->fn);
+  if (pyp_per_connection)
+    pyp_pool_drain ();
   exit_python ();
-  nbdkit_debug ("%s: exit: %.1f ms", pyp_script->name, lap (&t));
+  nbdkit_debug ("%s: exit: %.1f ms", pyp_script->name, pyp_lap (&t));
   main_tstate = NULL;
 }
 
@@ -440,20 +490,26 @@ pyp_before_fork (void)
   pid_before_fork = getpid ();
 }
 
-void
+int
 pyp_after_fork (void)
 {
+  int r = 0;
+
   if (getpid () != pid_before_fork) {
     struct timespec t;
 
     clock_gettime (CLOCK_MONOTONIC, &t);
     PyOS_AfterFork_Child ();
     nbdkit_debug ("%s: after fork: Python's fork handlers %.1f ms",
-                  pyp_script->name, lap (&t));
+                  pyp_script->name, pyp_lap (&t));
   } else {
     PyOS_AfterFork_Parent ();
     gc_call ("unfreeze");
   }
+  /* In the serving process: interpreters do not survive a fork. */
+  if (pyp_per_connection)
+    r = pyp_pool_fill ();
   holding_for_fork = false;
   pyp_leave (&held_for_fork);
+  return r;
 }

@@ -397,14 +397,6 @@ static PyMethodDef methods[] = {
   { NULL },
 };
 
-static struct PyModuleDef module_def = {
-  PyModuleDef_HEAD_INIT,
-  .m_name = "nbdkit",
-  .m_doc = "nbdkit's helpers for plugins built by pyplugin-gen",
-  .m_size = -1,
-  .m_methods = methods,
-};
-
 /* Kept on one line: clang-format would split the braces over four. */
 /* clang-format off */
 #define CONSTANT(name) { #name, NBDKIT_##name },
@@ -415,20 +407,46 @@ static const struct {
   int value;
 } constants[] = { PYP_NBDKIT_CONSTANTS (CONSTANT) };
 
+/* Runs once in each interpreter that imports the module. */
+static int
+module_exec (PyObject *m)
+{
+  size_t i;
+
+  for (i = 0; i < sizeof constants / sizeof constants[0]; i++) {
+    if (PyModule_AddIntConstant (m, constants[i].name, constants[i].value)
+        == -1)
+      return -1;
+  }
+  return 0;
+}
+
+/* Multi-phase initialisation: each interpreter gets a module object of
+ * its own.  The module keeps no C state (m_size 0): what a call needs
+ * from earlier calls, the errno of set_error, belongs to the thread
+ * running the callback (errors.c), and a thread runs one interpreter's
+ * callback at a time; so the module is safe under an interpreter's own
+ * GIL, which Python 3.12 lets it declare.
+ */
+static PyModuleDef_Slot slots[] = {
+  { Py_mod_exec, module_exec },
+#if PY_VERSION_HEX >= 0x030c0000
+  { Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED },
+#endif
+  { 0, NULL },
+};
+
+static struct PyModuleDef module_def = {
+  PyModuleDef_HEAD_INIT,
+  .m_name = "nbdkit",
+  .m_doc = "nbdkit's helpers for plugins built by pyplugin-gen",
+  .m_size = 0,
+  .m_methods = methods,
+  .m_slots = slots,
+};
+
 PyObject *
 pyp_module_init (void)
 {
-  PyObject *m = PyModule_Create (&module_def);
-  size_t i;
-
-  if (m == NULL)
-    return NULL;
-  for (i = 0; i < sizeof constants / sizeof constants[0]; i++) {
-    if (PyModule_AddIntConstant (m, constants[i].name, constants[i].value)
-        == -1) {
-      Py_DECREF (m);
-      return NULL;
-    }
-  }
-  return m;
+  return PyModuleDef_Init (&module_def);
 }

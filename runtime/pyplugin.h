@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* A callback the script defines, resolved once at load. */
 struct pyp_callable {
@@ -71,6 +72,13 @@ struct pyp_standalone {
   const char *stdlib_dir;       /* and its sys._stdlib_dir */
 };
 
+/* A plugin built with one interpreter per connection: how many are made
+ * ahead, after nbdkit forks, and how many may exist at once.
+ */
+struct pyp_interpreters {
+  unsigned pool, limit;
+};
+
 /* What the generated plugin tells the runtime about its script. */
 struct pyp_script {
   const char *name;          /* file name only, e.g. "disk.py" */
@@ -84,9 +92,10 @@ struct pyp_script {
   int api_version;            /* 1 or 2 */
   const char *dialect;        /* "api1", "seed" or "released" */
   const char *generator_version;
-  const struct pyp_callable *callables;    /* ends with { NULL, NULL } */
-  const struct pyp_site *site;             /* NULL: site runs at start-up */
-  const struct pyp_standalone *standalone; /* NULL: libpython on disk */
+  const struct pyp_callable *callables;        /* ends with { NULL, NULL } */
+  const struct pyp_site *site;                 /* NULL: site runs at start-up */
+  const struct pyp_standalone *standalone;     /* NULL: libpython on disk */
+  const struct pyp_interpreters *interpreters; /* NULL: one interpreter */
 };
 
 /* interp.c: interpreter lifecycle. */
@@ -96,7 +105,10 @@ extern void pyp_unload (void);
 extern int pyp_check_loaded (void);
 extern void pyp_dump_plugin (void);
 extern void pyp_before_fork (void);
-extern void pyp_after_fork (void);
+extern int pyp_after_fork (void);
+extern int pyp_load_in (PyObject **fns);
+extern int pyp_rerun (PyObject **fns);
+extern double pyp_lap (struct timespec *since);
 
 /* site.c: sys.path and the site module's work, from the build. */
 extern PyStatus pyp_site_configure (PyConfig *config,
@@ -134,6 +146,63 @@ extern void pyp_leave (PyThreadState **entered);
   __attribute__ ((cleanup (pyp_leave))) PyThreadState *pyp_entered_ = \
     pyp_enter ()
 
+/* interpreters.c: one interpreter per connection, each with its own GIL
+ * (pyp_script->interpreters set; Python 3.12 and later).
+ */
+struct pyp_conn {
+  PyInterpreterState *interp;
+  PyObject **fns;        /* the script's callables there, in the order of
+                            pyp_script->callables */
+  unsigned threads;      /* threads bound to it: see threads.c */
+  struct pyp_conn *next; /* in the pool */
+};
+
+/* What open gives nbdkit as the handle in this mode. */
+struct pyp_handle {
+  PyObject *h; /* what the script's open returned */
+  struct pyp_conn *conn;
+};
+
+extern bool pyp_per_connection;
+extern int pyp_pool_fill (void);
+extern struct pyp_conn *pyp_pool_take (void);
+extern void pyp_pool_drain (void);
+extern void pyp_conn_unbind (struct pyp_conn *c, PyThreadState *ts);
+extern void pyp_replay_record (int ret, int index, const char *format,
+                               const char *a, const char *b);
+extern void *pyp_conn_handle (PyObject *h);
+extern void pyp_conn_release (void *handle);
+
+/* threads.c: a thread's state in the interpreter of the connection it
+ * serves.  nbdkit runs a connection in threads of its own (the one that
+ * accepted it, and its workers), so a thread is bound to one connection's
+ * interpreter from its first callback until it ends.
+ */
+struct pyp_bound {
+  struct pyp_conn *conn;
+  PyThreadState *ts;
+};
+extern int pyp_threads_init_conn (void);
+extern struct pyp_bound *pyp_conn_enter (void *handle);
+extern void pyp_conn_leave (struct pyp_bound **entered);
+extern struct pyp_conn *pyp_bound_conn (void);
+
+/* Hold the GIL of the connection's interpreter for the rest of the
+ * block: that of the handle, or else the one this thread serves (taken
+ * from the pool on its first callback).  pyp_entered_ is NULL if no
+ * interpreter could be had (the error is reported).
+ */
+#define PYP_CONN_GIL(handle)                                                  \
+  __attribute__ ((cleanup (pyp_conn_leave))) struct pyp_bound *pyp_entered_ = \
+    pyp_conn_enter (handle)
+#define PYP_CONN_FN(i) (pyp_entered_->conn->fns[i])
+
+static inline PyObject *
+pyp_conn_object (void *handle)
+{
+  return ((struct pyp_handle *) handle)->h;
+}
+
 /* errors.c: exceptions to nbdkit errors, and the errno for the client. */
 extern void pyp_set_errno (int err);
 extern int pyp_last_errno (void);
@@ -152,6 +221,12 @@ pyp_bool (int b)
 {
   return b ? Py_True : Py_False;
 }
+
+/* The call of a script's callback (the most units a format has: the
+ * table checks it).
+ */
+#define PYP_CALL_MAX 5
+extern PyObject *pyp_call (PyObject *fn, const char *format, ...);
 
 /* A memoryview on nbdkit's buffer; flags PyBUF_READ or PyBUF_WRITE. */
 extern PyObject *pyp_view (const void *buf, uint32_t count, int flags);

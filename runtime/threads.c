@@ -39,6 +39,93 @@ free_tstate (void *p)
   pthread_mutex_unlock (&stop_lock);
 }
 
+/* Per-connection interpreters: the thread's state in the interpreter
+ * of the connection it serves.  The destructor runs when the thread ends
+ * (nbdkit joins a connection's workers before the thread that accepted it
+ * calls close, and that thread ends after close): the last thread of an
+ * interpreter ends it.
+ */
+static pthread_key_t conn_key;
+static bool conn_key_created;
+
+static void
+free_bound (void *p)
+{
+  struct pyp_bound *b = p;
+
+  pthread_mutex_lock (&stop_lock);
+  if (!stopped) {
+    PyEval_RestoreThread (b->ts);
+    pyp_conn_unbind (b->conn, b->ts);
+  }
+  pthread_mutex_unlock (&stop_lock);
+  free (b);
+}
+
+int
+pyp_threads_init_conn (void)
+{
+  if (pthread_key_create (&conn_key, free_bound) != 0)
+    return -1;
+  conn_key_created = true;
+  return 0;
+}
+
+struct pyp_conn *
+pyp_bound_conn (void)
+{
+  struct pyp_bound *b = pthread_getspecific (conn_key);
+
+  return b ? b->conn : NULL;
+}
+
+/* Bind this thread to c, with a thread state of its own there. */
+static struct pyp_bound *
+bind_thread (struct pyp_conn *c)
+{
+  struct pyp_bound *b = malloc (sizeof *b);
+
+  if (b != NULL)
+    b->ts = PyThreadState_New (c->interp);
+  if (b == NULL || b->ts == NULL) {
+    nbdkit_error ("cannot create a Python thread state");
+    abort ();
+  }
+  b->conn = c;
+  __atomic_add_fetch (&c->threads, 1, __ATOMIC_SEQ_CST);
+  pthread_setspecific (conn_key, b);
+  return b;
+}
+
+struct pyp_bound *
+pyp_conn_enter (void *handle)
+{
+  struct pyp_bound *b = pthread_getspecific (conn_key);
+  struct pyp_conn *c = handle ? ((struct pyp_handle *) handle)->conn : NULL;
+
+  if (b == NULL) {
+    if (c == NULL && (c = pyp_pool_take ()) == NULL)
+      return NULL;
+    b = bind_thread (c);
+  } else if (c != NULL && c != b->conn) {
+    /* nbdkit never hands a thread another connection's handle. */
+    nbdkit_error ("%s: a thread of one connection was given the handle of "
+                  "another, whose interpreter it cannot enter",
+                  pyp_script->name);
+    abort ();
+  }
+  PyEval_RestoreThread (b->ts);
+  pyp_set_errno (0);
+  return b;
+}
+
+void
+pyp_conn_leave (struct pyp_bound **entered)
+{
+  if (*entered != NULL)
+    PyEval_SaveThread ();
+}
+
 /* Called with the GIL held by the thread that initialized Python. */
 int
 pyp_threads_init (PyThreadState *main)
@@ -77,6 +164,10 @@ pyp_threads_fini (void)
   if (key_created) {
     pthread_key_delete (tstate_key);
     key_created = false;
+  }
+  if (conn_key_created) {
+    pthread_key_delete (conn_key);
+    conn_key_created = false;
   }
 }
 

@@ -14,12 +14,13 @@ Adding a callback is adding a row; a new parameter kind is one entry of
 C_UNITS or SPECIAL_ARGS; a new result kind one Result and its runtime
 function pyp_result_KIND.
 
-The ``PyObject_CallFunction`` format string of each call is derived here
-from the C types of the parameters it passes (C_UNITS), so it cannot
-drift from the signature it serves.  Every format is parenthesised, so
-that it always builds the argument tuple: with a format of one unit,
-PyObject_CallFunction takes a tuple value as the whole argument list, and
-a handle that is a tuple would reach the callback unpacked.
+The format string of each call (runtime/convert.c's pyp_call, which
+reads Py_BuildValue's units) is derived here from the C types of the
+parameters it passes (C_UNITS), so it cannot drift from the signature it
+serves.  Every format is parenthesised, as PyObject_CallFunction needs
+(with a format of one unit it takes a tuple value as the whole argument
+list, so a handle that is a tuple would reach the callback unpacked), so
+that fmtcheck holds pyp_call's formats to the same rule.
 """
 
 from __future__ import annotations
@@ -116,6 +117,18 @@ _RETURNS = {
 }
 
 
+class Where(enum.Enum):
+    """Which interpreter runs a callback in a plugin built with one
+    interpreter per connection (README.md, "One interpreter per
+    connection"); with one interpreter, the only one runs them all."""
+
+    # The main interpreter: callbacks of the process, not of a client.
+    PROCESS = "process"
+    # The connection's interpreter, which the thread's first callback for
+    # the connection takes from the pool (the handle's, once it exists).
+    CONNECTION = "connection"
+
+
 # What each Python parameter of a callback is, for messages and the
 # type stubs: (Python type, meaning).
 PARAMS: dict[str, tuple[str, str]] = {
@@ -185,6 +198,11 @@ C_UNITS: dict[str, tuple[str, str]] = {
     "int": ("O", "pyp_bool ({name})"),
 }
 
+# The units runtime/convert.c's pyp_call reads, and how many at most
+# (PYP_CALL_MAX).
+CALL_UNITS = "OIKs"
+CALL_MAX = 5
+
 # The Python parameters that are not a C parameter of the same name.
 SPECIAL_ARGS: dict[str, PyArg] = {
     # The handle open returned (the wrapper's `PyObject *h = handle`).
@@ -206,9 +224,13 @@ class Hook:
 
     function: str
     args: tuple[str, ...] = ()  # C parameters of the callback it is given
+    # It returns -1 when the plugin cannot go on, which the wrapper
+    # returns to nbdkit at once.
+    fails: bool = False
 
     def statement(self) -> str:
-        return f"{self.function} ({', '.join(self.args)})"
+        call = f"{self.function} ({', '.join(self.args)})"
+        return f"if ({call} == -1)\n    return -1" if self.fails else call
 
 
 @dataclass(frozen=True)
@@ -272,6 +294,12 @@ class Callback:
     gate: Gate | None = None
     # An operation a Gate names: what the plugin does without it.
     missing: Missing | None = None
+    # With one interpreter per connection: where it runs, and whether
+    # each successful call is recorded and replayed, in order, in every
+    # connection's interpreter before it serves (its parameters must be
+    # strings, at most two).
+    runs_in: Where = Where.CONNECTION
+    replayed: bool = False
 
     def params(self, dialect: Dialect) -> tuple[str, ...]:
         return self.py_params[dialect]
@@ -297,7 +325,7 @@ class Callback:
         return tuple(self.arg(p) for p in self.params(dialect))
 
     def format(self, dialect: Dialect) -> str:
-        """The PyObject_CallFunction format string for this dialect:
+        """The call's format string for this dialect:
         always a tuple, "(O)" and not "O", whatever the number of units."""
         return "(" + "".join(a.unit for a in self.call_args(dialect)) + ")"
 
@@ -386,33 +414,40 @@ CALLBACKS: tuple[Callback, ...] = (
              c_return="void", c_params=(), py_params=every(()),
              result=every(Result.NONE),
              default="nbdkit prints only its own fields",
-             always=True, before=Hook("pyp_dump_plugin")),
+             always=True, before=Hook("pyp_dump_plugin"),
+             runs_in=Where.PROCESS),
     Callback(name="config", summary="receives each key=value parameter",
              c_return="int", c_params=c_params("const char *key",
                                                "const char *value"),
              py_params=every(("key", "value")), result=every(Result.NONE),
              default="nbdkit rejects any key=value parameter",
-             check_loaded=True),
+             check_loaded=True,
+             runs_in=Where.PROCESS, replayed=True),
     Callback(name="config_complete", summary="runs after the last parameter",
              c_return="int", c_params=(), py_params=every(()),
              result=every(Result.NONE), default="nothing to check",
-             always=True, check_loaded=True),
+             always=True, check_loaded=True,
+             runs_in=Where.PROCESS, replayed=True),
     Callback(name="thread_model", summary="narrows the thread model",
              c_return="int", c_params=(), py_params=every(()),
              result=every(Result.THREAD_MODEL),
-             default="serialize_all_requests", check_loaded=True),
+             default="serialize_all_requests", check_loaded=True,
+             runs_in=Where.PROCESS),
     Callback(name="get_ready", summary="runs before nbdkit forks and serves",
              c_return="int", c_params=(), py_params=every(()),
              result=every(Result.NONE), default="nothing to do",
-             always=True, after=Hook("pyp_before_fork")),
+             always=True, after=Hook("pyp_before_fork"),
+             runs_in=Where.PROCESS),
     Callback(name="after_fork",
              summary="runs after nbdkit forks into the background",
              c_return="int", c_params=(), py_params=every(()),
              result=every(Result.NONE), default="nothing to do",
-             always=True, before=Hook("pyp_after_fork")),
+             always=True, before=Hook("pyp_after_fork", fails=True),
+             runs_in=Where.PROCESS),
     Callback(name="cleanup", summary="runs once before unload",
              c_return="void", c_params=(), py_params=every(()),
-             result=every(Result.NONE), default="nothing to do"),
+             result=every(Result.NONE), default="nothing to do",
+             runs_in=Where.PROCESS),
     Callback(name="list_exports", summary="lists the export names",
              c_return="int",
              c_params=c_params("int readonly", "int is_tls",
@@ -557,6 +592,9 @@ def _validate() -> None:
             for arg in cb.call_args(dialect):
                 assert set(arg.uses) <= c_names, cb.name
             assert builds_tuple(cb.format(dialect)), cb.name
+            # What runtime/convert.c's pyp_call takes.
+            assert set(cb.format(dialect)[1:-1]) <= set(CALL_UNITS) and \
+                len(params) <= CALL_MAX, cb.name
             assert len(cb.format(dialect)) - 2 == len(params), cb.name
             assert set(cb.result_params(dialect)) <= c_names, cb.name
         assert not (cb.required and cb.always), cb.name
@@ -565,6 +603,15 @@ def _validate() -> None:
             if hook is not None:
                 assert cb.always, f"{cb.name}: a hook runs even if absent"
                 assert set(hook.args) <= c_names, cb.name
+                assert not hook.fails or cb.c_return == "int", cb.name
+        if cb.has_handle():
+            assert cb.runs_in is Where.CONNECTION, cb.name
+        if cb.replayed:
+            assert cb.runs_in is Where.PROCESS, cb.name
+            assert cb.c_return == "int" and len(cb.c_params) <= 2 and all(
+                p.type == "const char *" for p in cb.c_params), cb.name
+        if cb.check_loaded:
+            assert cb.runs_in is Where.PROCESS, cb.name
         if cb.gate is not None:
             assert BY_NAME[cb.gate.operation].missing, cb.name
             assert cb.result[Dialect.API1] in (Result.BOOL, Result.FUA,

@@ -13,7 +13,8 @@ import ast
 import warnings
 from dataclasses import dataclass, field
 
-from .callbacks import BY_NAME, CALLBACKS, PARAMS, REQUIRED, Dialect, Result
+from .callbacks import (BY_NAME, CALLBACKS, PARAMS, REQUIRED, Dialect,
+                        Result, Where)
 from .diagnostics import Diagnostics, note
 from . import helpers, nbdkit_header
 from .nbdkit_header import check_against_header
@@ -545,3 +546,131 @@ def _missing_helpers(script: Script, diags: Diagnostics) -> None:
             diags.warning(script.path, line, col, message + "; the use "
                           "raises AttributeError when it runs", length,
                           rule="nbdkit-helper")
+
+
+# Methods that change the object they are called on.
+_MUTATORS = frozenset({
+    "append", "extend", "insert", "remove", "pop", "popitem", "clear",
+    "update", "add", "discard", "setdefault", "sort", "reverse",
+    "appendleft", "extendleft", "rotate", "move_to_end", "__setitem__",
+    "__delitem__", "__iadd__"})
+
+
+def _module_values(tree: ast.Module) -> dict[str, ast.expr | None]:
+    """Names the module's top level binds, with the value of the first
+    plain assignment (None where it is not one: an import, a def ...)."""
+    values: dict[str, ast.expr | None] = {}
+
+    def visit(body: list[ast.stmt]) -> None:
+        for st in body:
+            if isinstance(st, (ast.Assign, ast.AnnAssign)):
+                targets = st.targets if isinstance(st, ast.Assign) \
+                    else [st.target]
+                for t in targets:
+                    for n in ast.walk(t):
+                        if isinstance(n, ast.Name):
+                            values.setdefault(n.id, st.value)
+            elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                 ast.ClassDef)):
+                values.setdefault(st.name, None)
+            elif isinstance(st, (ast.Import, ast.ImportFrom)):
+                for a in st.names:
+                    values.setdefault((a.asname or a.name).split(".")[0],
+                                      None)
+            for field_name in ("body", "orelse", "finalbody"):
+                inner = getattr(st, field_name, None)
+                if isinstance(inner, list) and not isinstance(
+                        st, (ast.FunctionDef, ast.AsyncFunctionDef,
+                             ast.ClassDef)):
+                    visit(inner)
+            for handler in getattr(st, "handlers", []):
+                visit(handler.body)
+    visit(tree.body)
+    return values
+
+
+def _root(e: ast.expr) -> ast.Name | None:
+    """The name x of x[...].y[...]..., or None."""
+    while isinstance(e, (ast.Subscript, ast.Attribute)):
+        e = e.value
+    return e if isinstance(e, ast.Name) else None
+
+
+def _is_dict(value: ast.expr | None) -> bool:
+    return isinstance(value, (ast.Dict, ast.DictComp)) or (
+        isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+        and value.func.id in ("dict", "defaultdict", "OrderedDict"))
+
+
+def _changes(fn: ast.FunctionDef | ast.AsyncFunctionDef,
+             module: dict[str, ast.expr | None]):
+    """(name, node) for each change fn makes to module-level state: a
+    rebinding declared global, a store or deletion into it, a call of a
+    mutating method on it.  A dict changed item by item (a dict of
+    handles, one entry per connection) is not state the connections
+    share, and is left out."""
+    declared = {n for st in ast.walk(fn) if isinstance(st, ast.Global)
+                for n in st.names}
+    local = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) \
+                and n.id not in declared:
+            local.add(n.id)
+    for n in ast.walk(fn):
+        targets: list[ast.expr] = []
+        if isinstance(n, ast.Assign):
+            targets = n.targets
+        elif isinstance(n, (ast.AugAssign, ast.AnnAssign)):
+            targets = [n.target]
+        elif isinstance(n, ast.Delete):
+            targets = n.targets
+        for t in targets:
+            if isinstance(t, ast.Name):
+                if t.id in declared and t.id in module:
+                    yield t.id, t
+                continue
+            root = _root(t)
+            if root is None or root.id in local or root.id not in module:
+                continue
+            if _is_dict(module[root.id]) and isinstance(t, ast.Subscript) \
+                    and t.value is root:
+                continue
+            yield root.id, t
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                and n.func.attr in _MUTATORS:
+            root = _root(n.func.value)
+            if root is None or root.id in local or root.id not in module:
+                continue
+            if _is_dict(module[root.id]) and n.func.value is root:
+                continue
+            yield root.id, n
+
+
+def per_connection_state(script: Script, diags: Diagnostics) -> None:
+    """With one interpreter per connection, the script's module runs in
+    each: state at module level that a connection's callbacks change is
+    that connection's own, and a change one client makes is not seen by
+    another (a RAM disk's writes, a counter).  Each such change is a
+    warning, naming the state and the callback."""
+    try:
+        tree = ast.parse(script.text, script.path)
+    except (SyntaxError, ValueError):
+        return  # reported by the reader
+    module = _module_values(tree)
+    for cb in CALLBACKS:
+        d = script.callbacks.get(cb.name)
+        if cb.runs_in is not Where.CONNECTION or d is None or \
+                not isinstance(d.node, (ast.FunctionDef,
+                                        ast.AsyncFunctionDef)):
+            continue
+        warned = set()
+        for name, node in _changes(d.node, module):
+            if name in warned:
+                continue
+            warned.add(name)
+            diags.warning(
+                script.path, node.lineno, node.col_offset + 1,
+                f"{cb.name} changes the module-level {name!r}; with one "
+                "interpreter per connection each connection has its own "
+                f"{name!r}, so what one client changes is not seen by "
+                "another", len(name), rule="per-connection-state")

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from . import buildconfig, depfile, machine, rules, standalone
 from .build import BuildError, build_inputs, compile_plugin, compile_script
 from .callbacks import BY_NAME
-from .check import check
+from .check import check, per_connection_state
 from .diagnostics import Diagnostics
 from .files import write_atomic
-from .model import plugin
+from .model import Interpreters, plugin
 from .render import render
 from .script import Script, read
 from .sitepath import Site, SiteError, bake_site
@@ -52,6 +52,40 @@ def default_name(path: str) -> str:
         stem = stem[:-3]
     name = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-")
     return name or "python"
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"not a positive integer: {text!r}")
+    return n
+
+
+# PEP 684: an interpreter with a GIL of its own.
+PER_INTERPRETER_GIL = (3, 12)
+
+
+def interpreters(args: argparse.Namespace) -> Interpreters | None:
+    """The pool of a plugin with one interpreter per connection, or None
+    for one interpreter; BuildError if the target Python cannot."""
+    if args.interpreters == "one":
+        return None
+    have = tuple(int(x) for x in buildconfig.PYTHON_VERSION.split("."))
+    if have < PER_INTERPRETER_GIL:
+        raise BuildError(
+            "--interpreters=per-connection needs Python "
+            f"{'.'.join(map(str, PER_INTERPRETER_GIL))} or later (an "
+            "interpreter with its own GIL), and plugins are built for "
+            f"Python {buildconfig.PYTHON_VERSION} ({buildconfig.PYTHON}); "
+            "configure --with-python chooses another")
+    if args.interpreter_pool > args.interpreter_limit:
+        raise BuildError(f"--interpreter-pool={args.interpreter_pool} is "
+                         "above --interpreter-limit="
+                         f"{args.interpreter_limit}")
+    return Interpreters(args.interpreter_pool, args.interpreter_limit)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -144,6 +178,23 @@ def parser() -> argparse.ArgumentParser:
                    metavar="MODULE",
                    help="with --standalone, leave MODULE (and its "
                    "submodules) out; repeatable")
+    p.add_argument("--interpreters", choices=("one", "per-connection"),
+                   default="one",
+                   help="one: every callback runs in one interpreter "
+                   "under one GIL (the default); per-connection: each "
+                   "connection gets an interpreter with its own GIL, so "
+                   "that connections compute in parallel (Python 3.12 or "
+                   "later; module-level state becomes per connection)")
+    p.add_argument("--interpreter-pool", type=_positive, default=2,
+                   metavar="N",
+                   help="with --interpreters=per-connection, the "
+                   "interpreters made ready after nbdkit forks, and kept "
+                   "ready as connections end (default: %(default)s)")
+    p.add_argument("--interpreter-limit", type=_positive, default=64,
+                   metavar="N",
+                   help="with --interpreters=per-connection, the most "
+                   "interpreters at once; a connection beyond it waits for "
+                   "one to be free (default: %(default)s)")
     p.add_argument("--name", help="the plugin name nbdkit shows (default: "
                    "from the script's file name)")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -160,7 +211,8 @@ def _fail(message: str) -> int:
 
 
 def check_script(path: str, diags: Diagnostics,
-                 import_: bool = False) -> Script | None:
+                 import_: bool = False,
+                 per_connection: bool = False) -> Script | None:
     """Read and check one script; problems go to diags."""
     script = read(path, diags)
     if script is None:
@@ -171,6 +223,8 @@ def check_script(path: str, diags: Diagnostics,
         if found is not None:
             script = _with_imported(script, found)
     check(script, diags)
+    if per_connection:
+        per_connection_state(script, diags)
     return script
 
 
@@ -222,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if (args.freeze or args.exclude) and not args.standalone:
         return _fail("--freeze and --exclude need --standalone")
+    try:
+        pool = interpreters(args)
+    except BuildError as e:
+        return _fail(str(e))
     disabled = set()
     for w in args.warnings:
         name = w[3:] if w.startswith("no-") else w
@@ -233,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
                         show_unchecked=(args.verbose if args.unchecked is None
                                         else args.unchecked),
                         disabled=frozenset(disabled))
-    scripts = [check_script(path, diags, args.import_)
+    scripts = [check_script(path, diags, args.import_, pool is not None)
                for path in args.scripts]
     if args.standalone and not args.check:
         try:
@@ -265,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         assert script is not None
         try:
             _build(script, names[script.path], args, site,
-                   parts.get(script.path))
+                   parts.get(script.path), pool)
         except (BuildError, OSError) as e:
             return _fail(str(e))
     return 0
@@ -319,11 +377,32 @@ def output_path(name: str, args: argparse.Namespace) -> str:
     return f"{name}-plugin.so"
 
 
+def _single_phase(data: bytes) -> bool:
+    """Whether an extension module's shared object initialises its
+    module in one phase: it links PyModule_Create2 and not
+    PyModuleDef_Init.  Such a module cannot be imported in an
+    interpreter of its own."""
+    return b"PyModule_Create2" in data and b"PyModuleDef_Init" not in data
+
+
 def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
                       args: argparse.Namespace):
     parts, found = standalone.prepare(script, site, diags,
                                       tuple(args.freeze),
                                       tuple(args.exclude))
+    if args.interpreters == "per-connection":
+        embedded = {e.name: e for e in parts.extensions}
+        for m in found.modules:
+            e = embedded.get(m.name)
+            if e is not None and _single_phase(e.data):
+                diags.error(
+                    script.path, m.line, 1,
+                    f"C extension module {m.name!r} "
+                    f"({' -> '.join(m.chain)}) initialises "
+                    "in a single phase, so an interpreter with its own GIL "
+                    "cannot import it: it cannot be used with "
+                    "--interpreters=per-connection",
+                    rule="standalone-module")
     if parts.libraries:
         # What an image author must copy beside the plugin.
         print(f"{script.path}: note: the embedded C extensions "
@@ -347,10 +426,10 @@ def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
 
 
 def _build(script: Script, name: str, args: argparse.Namespace, site: Site,
-           parts=None) -> None:
+           parts=None, pool: Interpreters | None = None) -> None:
     bytecode = compile_script(script)
     c_source = render(plugin(script, name, bytecode, site=site,
-                             standalone=parts))
+                             standalone=parts, interpreters=pool))
     output = output_path(name, args)
     if args.emit_c:
         write_atomic(output, c_source)

@@ -3,7 +3,7 @@
     python3 -m pyplugin_gen.fmtcheck [COMPILER FLAGS] FILE.c...
 
 Parses each file with libclang and checks every call of
-PyObject_CallFunction, PyObject_CallMethod, Py_BuildValue,
+PyObject_CallFunction, PyObject_CallMethod, Py_BuildValue, pyp_call,
 PyArg_ParseTuple (and PyArg_ParseTupleAndKeywords, PyArg_Parse),
 PyErr_Format and PyUnicode_FromFormat whose format is a string literal:
 the number of variadic arguments is what the format consumes, and each
@@ -55,6 +55,8 @@ _APIS = {
     "Py_BuildValue": Api("build", 0, 1),
     "PyObject_CallFunction": Api("build", 1, 2),
     "PyObject_CallMethod": Api("build", 2, 3),
+    # The runtime's call of a script's callback (runtime/convert.c).
+    "pyp_call": Api("build", 1, 2),
     "PyArg_ParseTuple": Api("parse", 1, 2),
     "PyArg_ParseTupleAndKeywords": Api("parse", 2, 4),
     "PyArg_Parse": Api("parse", 1, 2),
@@ -63,7 +65,8 @@ _APIS = {
 }
 # Calls whose built value is the argument list: with a format of one unit
 # whose value is a tuple, that tuple is taken as the whole argument list.
-CALLS = frozenset({"PyObject_CallFunction", "PyObject_CallMethod"})
+CALLS = frozenset({"PyObject_CallFunction", "PyObject_CallMethod",
+                   "pyp_call"})
 # The build units whose value may be a tuple.
 OBJECT_UNITS = frozenset({"O", "O&", "N", "S"})
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import jinja2
 
-from .callbacks import CALLBACKS, Callback, Dialect, Result
+from .callbacks import CALLBACKS, Callback, Dialect, Result, Where
 from .files import write_atomic
 
 MARKER = '.\\" @CALLBACKS@'
@@ -35,6 +35,9 @@ class Entry:
     default: str
     # (dialects, Python parameters, result) for each distinct signature.
     entries: tuple[tuple[tuple[Dialect, ...], tuple[str, ...], Result], ...]
+    # With one interpreter per connection: which one runs it, and
+    # whether its calls are replayed in each connection's.
+    where: str
 
 
 def entry(cb: Callback) -> Entry:
@@ -44,8 +47,12 @@ def entry(cb: Callback) -> Entry:
         # Dialects that share parameters share the result's meaning too.
         assert len(results) == 1, cb.name
         entries.append((dialects, params, results.pop()))
+    where = ("the main interpreter" if cb.runs_in is Where.PROCESS
+             else "the connection's interpreter")
+    if cb.replayed:
+        where += ", and replayed in each connection's"
     return Entry(cb.name, cb.summary, cb.required, cb.default,
-                 tuple(entries))
+                 tuple(entries), where)
 
 
 def text(s: str) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import buildconfig
 from .callbacks import (CALLBACKS, DEFAULT_THREAD_MODEL, OWN_THREAD_MODEL,
-                        Callback, Dialect, Result)
+                        Callback, Dialect, Result, Where)
 from .script import METADATA, Script
 
 if TYPE_CHECKING:
@@ -28,11 +28,23 @@ VIEW_FLAGS = {"write": "PyBUF_WRITE", "read": "PyBUF_READ"}
 
 
 @dataclass(frozen=True)
+class Interpreters:
+    """One interpreter per connection: how many are made after nbdkit
+    forks, and how many may exist at once."""
+
+    pool: int
+    limit: int
+
+
+@dataclass(frozen=True)
 class Call:
     """The call of the script's function, inside the wrapper's GIL."""
 
+    gil: str  # the statement that holds the GIL for the block
+    # What the wrapper returns if no interpreter could be had, or None.
+    no_interpreter: str | None
     declarations: tuple[str, ...]  # e.g. "PyObject *h = handle;"
-    expression: str  # PyObject_CallFunction (NAME_fn, "(...)", ...)
+    expression: str  # pyp_call (NAME_fn, "(...)", ...)
     cleanup: tuple[str, ...]  # statements after the call
     convert: str  # the result conversion, pyp_result_KIND (r, ...)
 
@@ -52,6 +64,7 @@ class Wrapper:
     unused: tuple[str, ...]  # C parameters the wrapper does not read
     call: Call | None  # when the script defines the callback
     value: str | None  # else what a non-void wrapper returns
+    record: str | None  # the call recorded for replay, after it
 
     @property
     def returns(self) -> bool:
@@ -75,6 +88,7 @@ class Plugin:
     site: Site | None  # what `import site` computed at build time
     standalone: Any  # standalone.Parts, or None
     version: str  # pyplugin-gen's
+    interpreters: Interpreters | None = None  # None: one interpreter
 
     @property
     def site_record(self) -> Site | None:
@@ -106,33 +120,63 @@ def _names(c: str) -> set[str]:
     return set(re.findall(r"[A-Za-z_]\w*", c))
 
 
-def _call(cb: Callback, dialect: Dialect) -> Call:
+def _error_value(cb: Callback) -> str:
+    """How the wrapper fails at once: nbdkit's error value of its type."""
+    if cb.c_return == "void":
+        return "return"
+    return "return NULL" if cb.c_return.endswith("*") else "return -1"
+
+
+def _call(cb: Callback, dialect: Dialect, fn: str, conn: bool) -> Call:
+    """The call of fn (an expression); conn: in the connection's
+    interpreter, whose GIL the handle or the thread gives."""
     declarations = []
     cleanup = []
     if "h" in cb.params(dialect):
-        declarations.append("PyObject *h = handle;")
+        declarations.append("PyObject *h = pyp_conn_object (handle);" if conn
+                            else "PyObject *h = handle;")
     view = cb.view(dialect)
     if view is not None:
         declarations.append(f"PyObject *view = pyp_view (buf, count, "
                             f"{VIEW_FLAGS[view]});")
         cleanup.append("pyp_view_release (view)")
     args = "".join(f", {a.expr}" for a in cb.call_args(dialect))
-    expression = (f'PyObject_CallFunction ({cb.name}_fn, '
-                  f'"{cb.format(dialect)}"{args})')
+    expression = f'pyp_call ({fn}, "{cb.format(dialect)}"{args})'
     result = cb.result[dialect]
     convert_args = "".join(f", {p}" for p in cb.result_params(dialect))
     convert = f'pyp_result_{result.value} (r, "{cb.name}"{convert_args})'
-    return Call(tuple(declarations), expression, tuple(cleanup), convert)
+    if conn:
+        gil = ("PYP_CONN_GIL (handle)" if cb.has_handle()
+               else "PYP_CONN_GIL (NULL)")
+        return Call(gil, _error_value(cb), tuple(declarations), expression,
+                    tuple(cleanup), convert)
+    return Call("PYP_GIL", None, tuple(declarations), expression,
+                tuple(cleanup), convert)
 
 
-def _wrapper(cb: Callback, script: Script, missing: set[str]) -> Wrapper:
+def _record(cb: Callback, dialect: Dialect, index: int) -> str:
+    """The statement that records a successful call for replay."""
+    args = [a.expr for a in cb.call_args(dialect)]
+    args += ["NULL"] * (2 - len(args))
+    return (f'pyp_replay_record (ret, {index}, "{cb.format(dialect)}", '
+            f'{", ".join(args)})')
+
+
+def _wrapper(cb: Callback, script: Script, missing: set[str],
+             per_connection: bool) -> Wrapper:
     dialect = script.dialect
     hooks = [h for h in (cb.before, cb.after) if h is not None]
     hooked = {a for h in hooks for a in h.args}
-    call = value = None
+    call = value = record = None
     if cb.name in script.callbacks:
         comment = f"Python: def {cb.python_signature(dialect)}"
-        call = _call(cb, dialect)
+        index = script.ordered_callbacks().index(cb.name)
+        conn = per_connection and cb.runs_in is Where.CONNECTION
+        call = _call(cb, dialect,
+                     f"PYP_CONN_FN ({index})" if conn else f"{cb.name}_fn",
+                     conn)
+        if per_connection and cb.replayed:
+            record = _record(cb, dialect, index)
         unused = [p for p in cb.unused_params(dialect) if p not in hooked]
     else:
         if cb.name in missing:
@@ -151,7 +195,7 @@ def _wrapper(cb: Callback, script: Script, missing: set[str]) -> Wrapper:
         check_loaded=cb.check_loaded,
         before=cb.before.statement() if cb.before else None,
         after=cb.after.statement() if cb.after else None,
-        unused=tuple(unused), call=call, value=value)
+        unused=tuple(unused), call=call, value=value, record=record)
 
 
 def strings(script: Script) -> tuple[tuple[str, str], ...]:
@@ -171,17 +215,21 @@ def thread_model(script: Script) -> str:
 
 
 def plugin(script: Script, name: str, bytecode: Bytecode,
-           site: Site | None = None, standalone: Any = None) -> Plugin:
+           site: Site | None = None, standalone: Any = None,
+           interpreters: Interpreters | None = None) -> Plugin:
     """The plugin of script, named name; site is what `import site`
-    computes on the build machine, standalone the frozen closure."""
+    computes on the build machine, standalone the frozen closure,
+    interpreters the pool of a plugin with one interpreter per
+    connection."""
     missing = offered(script)
     return Plugin(
         name=name, filename=script.filename, sha256=script.sha256,
         source=script.text, dialect=script.dialect,
         defined=tuple(script.ordered_callbacks()),
-        wrappers=tuple(_wrapper(cb, script, missing)
+        wrappers=tuple(_wrapper(cb, script, missing, interpreters is not None)
                        for cb in registered(script)),
         strings=strings(script), thread_model=thread_model(script),
         code=bytecode.code, magic=bytecode.magic,
         python_version=bytecode.python_version,
-        site=site, standalone=standalone, version=buildconfig.VERSION)
+        site=site, standalone=standalone, version=buildconfig.VERSION,
+        interpreters=interpreters)

@@ -61,6 +61,10 @@ RULES: tuple[Rule, ...] = (
     # --import.
     Rule("import-failed", "error", "Importing the script (--import) "
          "failed: an exception, a crash or the time limit."),
+    # One interpreter per connection.
+    Rule("per-connection-state", "warning", "A connection's callback "
+         "changes module-level state, which with one interpreter per "
+         "connection is each connection's own."),
     # The installed nbdkit.
     Rule("nbdkit-support", "error", "The installed nbdkit lacks what the "
          "script or every plugin needs, or its header record is unusable."),

@@ -27,6 +27,7 @@ from common import (CORPUS, HERE, generator_command, generator_env,
 from test_corpus import directives, scripts
 
 from pyplugin_gen import buildconfig, machine, nbdkit_header, standalone
+from pyplugin_gen.check import per_connection_state
 from pyplugin_gen.diagnostics import Diagnostics
 from pyplugin_gen.rules import RULES, WARNINGS
 from pyplugin_gen.script import read
@@ -172,6 +173,18 @@ class EveryRule(unittest.TestCase):
         self.assertEqual({r["ruleId"] for r in results(log)},
                          {"frozen-file", "module-not-found",
                           "standalone-module"})
+
+    def test_1_per_connection(self):
+        script = self.write("pc.py", GOOD + "count = 0\n"
+                            "def flush(h, flags):\n"
+                            "    global count\n"
+                            "    count += 1\n")
+        diags = Diagnostics()
+        per_connection_state(read(script, diags), diags)
+        log = json.loads(machine.to_sarif(diags.ordered(), "0"))
+        self.record(log)
+        self.assertEqual([r["ruleId"] for r in results(log)],
+                         ["per-connection-state"])
 
     def test_2_every_rule_seen(self):
         self.assertEqual(sorted(self.seen),

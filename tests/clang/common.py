@@ -163,9 +163,11 @@ def run_generator(args: list[str], record: str | None = None,
                           stdin=subprocess.DEVNULL)
 
 
-# A call of an API fmtcheck checks, or of its _SizeT alias.
-CALL = re.compile(r"\b_?(?:PyObject_CallFunction|PyObject_CallMethod|"
-                  r"Py_BuildValue|PyArg_ParseTuple(?:AndKeywords)?|"
+# A call of an API fmtcheck checks, or of its _SizeT alias; not at the
+# start of a line, where the runtime's pyp_call is defined (GNU style),
+# nor after the '*' of its declaration.
+CALL = re.compile(r"(?<=[^*])\b_?(?:PyObject_CallFunction|PyObject_CallMethod|"
+                  r"pyp_call|Py_BuildValue|PyArg_ParseTuple(?:AndKeywords)?|"
                   r"PyArg_Parse|PyErr_Format|PyUnicode_FromFormat)"
                   r"(?:_SizeT)?\s*\(")
 

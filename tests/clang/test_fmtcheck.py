@@ -145,7 +145,7 @@ class Clean(unittest.TestCase):
         self.assertEqual(len(checker.findings), len(single),
                          [str(f) for f in checker.findings])
         for f in checker.findings:
-            self.assertIn('format "O" of PyObject_CallFunction is one unit',
+            self.assertIn('format "O" of pyp_call is one unit',
                           str(f))
 
 

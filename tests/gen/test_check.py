@@ -12,7 +12,7 @@ import unittest
 
 from pyplugin_gen import cli, script
 from pyplugin_gen.callbacks import BY_NAME, CALLBACKS, Dialect
-from pyplugin_gen.check import check
+from pyplugin_gen.check import check, per_connection_state
 from pyplugin_gen.diagnostics import Diagnostics
 
 DECLARATION = {
@@ -651,3 +651,82 @@ class Command(CheckTest):
         self.assertIn("invalid plugin name", err)
         status, err = self.run_cli("--check", "--name", "x/y", path)
         self.assertEqual(status, 1)
+
+
+class PerConnectionState(CheckTest):
+    """Module-level state that a connection's callbacks change: a
+    warning under one interpreter per connection, naming the state and
+    the callback; nothing else is."""
+
+    HEAD = """\
+        import nbdkit
+        API_VERSION = 2
+        disk = bytearray(1024)
+        handles = {}
+        count = 0
+        size = 1024
+        log = []
+        def config(key, value):
+            global size
+            size = int(value)
+        def config_complete():
+            log.append("ready")
+        def get_size(h):
+            return size
+        """
+
+    def warnings(self, body):
+        diags = Diagnostics()
+        s = script.read(self.write(textwrap.dedent(self.HEAD)
+                                       + textwrap.dedent(body)), diags)
+        self.assertIsNotNone(s)
+        per_connection_state(s, diags)
+        return [str(d) for d in diags.items]
+
+    def test_ram_disk_write(self):
+        got = self.warnings("""\
+            def open(readonly):
+                return 1
+            def pread(h, buf, offset, flags):
+                buf[:] = disk[offset:offset + len(buf)]
+            def pwrite(h, buf, offset, flags):
+                disk[offset:offset + len(buf)] = buf
+            """)
+        self.assertEqual(len(got), 1, got)
+        self.assertIn("pwrite changes the module-level 'disk'", got[0])
+        self.assertIn("[-Wper-connection-state]", got[0])
+        self.assertIn("plugin.py:20:5:", got[0])
+
+    def test_counter_and_list(self):
+        got = self.warnings("""\
+            def open(readonly):
+                global count
+                count += 1
+                log.append(count)
+                return count
+            def pread(h, buf, offset, flags):
+                buf[:] = bytes(len(buf))
+            """)
+        self.assertEqual(len(got), 2, got)
+        self.assertTrue(any("open changes the module-level 'count'" in d
+                            for d in got), got)
+        self.assertTrue(any("open changes the module-level 'log'" in d
+                            for d in got), got)
+
+    def test_fine(self):
+        """A dict of handles, locals, a parameter's contents and the
+        process-wide callbacks (config, config_complete) are fine."""
+        self.assertEqual(self.warnings("""\
+            def open(readonly):
+                h = {"data": bytearray(10)}
+                handles[id(h)] = h
+                disk = bytearray(3)
+                disk[0] = 1
+                return h
+            def close(h):
+                del handles[id(h)]
+                handles.pop(id(h), None)
+            def pread(h, buf, offset, flags):
+                h["data"][0] = 1
+                buf[:] = bytes(len(buf))
+            """), [])

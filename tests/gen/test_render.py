@@ -20,7 +20,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(TOP, "gen")
 
 from pyplugin_gen import build, buildconfig, cli, model, render, script  # noqa: E402
-from pyplugin_gen.callbacks import BY_NAME, CALLBACKS, Dialect  # noqa: E402
+from pyplugin_gen.callbacks import BY_NAME, CALLBACKS, Dialect, Where  # noqa: E402
 from pyplugin_gen.diagnostics import Diagnostics  # noqa: E402
 
 DECLARATION = {
@@ -106,11 +106,13 @@ class TempDirTest(unittest.TestCase):
         self.assertFalse(diags.has_errors, [str(d) for d in diags.items])
         return s
 
-    def render(self, text, name="plugin.py", plugin_name="test"):
+    def render(self, text, name="plugin.py", plugin_name="test",
+               interpreters=None):
         """C source for text, with stand-in bytecode (no compiler)."""
         return render.render(model.plugin(
             self.read(text, name), plugin_name,
-            build.Bytecode(b"\x01\x02\x03", 1234, "3.11")))
+            build.Bytecode(b"\x01\x02\x03", 1234, "3.11"),
+            interpreters=interpreters))
 
     def cli(self, *args, cflags=None):
         """Run pyplugin-gen in this process: (status, stderr)."""
@@ -222,9 +224,8 @@ def plugin_fields(c_source):
 
 
 def call_formats(c_source):
-    """{callback: format string} of the PyObject_CallFunction calls."""
-    return dict(re.findall(r'PyObject_CallFunction \((\w+)_fn, "([\w()]*)"',
-                           c_source))
+    """{callback: format string} of the calls of callbacks."""
+    return dict(re.findall(r'pyp_call \((\w+)_fn, "([\w()]*)"', c_source))
 
 
 class Rendering(TempDirTest):
@@ -291,11 +292,11 @@ class Rendering(TempDirTest):
                 for name, fmt in formats.items():
                     self.assertEqual(fmt, BY_NAME[name].format(dialect), name)
         c = self.render(definitions(Dialect.RELEASED))
-        self.assertIn('PyObject_CallFunction (pread_fn, "(OOKI)", h, view, '
+        self.assertIn('pyp_call (pread_fn, "(OOKI)", h, view, '
                       'offset, flags);', c)
         c = self.render(definitions(Dialect.API1))
         flat = " ".join(c.split())  # long calls are wrapped
-        self.assertIn('PyObject_CallFunction (zero_fn, "(OIKO)", h, count, '
+        self.assertIn('pyp_call (zero_fn, "(OIKO)", h, count, '
                       'offset, pyp_bool (flags & NBDKIT_FLAG_MAY_TRIM));', flat)
         # API 1's flush takes no flags.
         self.assertIn("flush_wrapper (void *handle, uint32_t flags)\n{\n"
@@ -633,3 +634,46 @@ class Reproducible(TempDirTest):
         # The temporary build directories are not recorded.
         self.assertNotIn(b"pyplugin-gen-test-", sos[0])
         self.assertNotIn(self.dir.encode(), sos[0])
+
+
+class PerConnection(TempDirTest):
+    """With one interpreter per connection, each wrapper takes the GIL,
+    and the callable, of the interpreter its row's runs_in names, and
+    the replayed rows record their calls; the default's wrappers have
+    none of it."""
+
+    def wrapper(self, c, name):
+        return re.search(r"\n%s_wrapper \(.*?\n}\n" % name, c,
+                         re.S).group(0)
+
+    def test_where_each_callback_runs(self):
+        text = definitions(Dialect.RELEASED)
+        pool = model.Interpreters(pool=3, limit=7)
+        c = self.render(text, interpreters=pool)
+        defined = [cb.name for cb in CALLBACKS
+                   if cb.name in self.read(text).callbacks]
+        for cb in CALLBACKS:
+            if cb.name not in defined:
+                continue
+            w = self.wrapper(c, cb.name)
+            index = defined.index(cb.name)
+            with self.subTest(callback=cb.name):
+                if cb.runs_in is Where.CONNECTION:
+                    self.assertIn("PYP_CONN_GIL (%s);" % (
+                        "handle" if cb.has_handle() else "NULL"), w)
+                    self.assertIn("PYP_CONN_FN (%d)" % index, w)
+                else:
+                    self.assertIn("PYP_GIL;", w)
+                    self.assertIn("pyp_call (%s_fn" % cb.name, w)
+                self.assertEqual("pyp_replay_record (ret, %d," % index in w,
+                                 cb.replayed)
+        self.assertIn(".pool = 3,\n  .limit = 7,", c)
+        self.assertIn(".interpreters = &interpreters,", c)
+        self.assertIn("#if PY_VERSION_HEX < 0x030c0000", c)
+
+    def test_default_untouched(self):
+        c = self.render(definitions(Dialect.RELEASED))
+        for needle in ("PYP_CONN", "pyp_replay_record", "pyp_conn_object",
+                       "0x030c0000"):
+            self.assertNotIn(needle, c)
+        self.assertIn(".interpreters = NULL,", c)

@@ -11,7 +11,7 @@ the misbehaving-script cases of test_misbehaving.py run against it.
 Any ASan or UBSan report fails the test.  LeakSanitizer runs too, with
 PYTHONMALLOC=malloc (it does not scan the arenas of Python's own
 allocator, so without it everything only Python objects point to looks
-leaked): the leaks allocated by the runtime or the generated code, or
+leaked): the direct leaks allocated by the runtime or the generated code, or
 by a Python function they called themselves (a frame of theirs nearer
 the allocation than any Python interpreter frame, start-up or
 finalization), fail the test; the rest are Python's own (what it keeps
@@ -36,8 +36,12 @@ SCRIPT = corpus("misbehave.py")
 
 # Frames that mean "Python's own work": an allocation made under one of
 # these before any runtime frame is not the runtime's to free.
+# (Py_NewInterpreterFromConfig and Py_EndInterpreter: Python's start and
+# end of a connection's interpreter, which keep, as Python's own start-up
+# does, what an interpreter alive at exit holds.)
 PYTHON_BOUNDARIES = ("_PyEval_EvalFrameDefault", "Py_InitializeFromConfig",
-                     "Py_FinalizeEx", "PyEval_EvalCode")
+                     "Py_FinalizeEx", "PyEval_EvalCode",
+                     "Py_NewInterpreterFromConfig", "Py_EndInterpreter")
 
 
 def sanitizer_library(name):
@@ -61,10 +65,16 @@ def sanitizer_errors(text):
 def runtime_leaks(text, ours_dirs):
     """(leaks the runtime or the generated code is answerable for, all
     leak reports) in LeakSanitizer's text; ours_dirs are the
-    directories of their sources."""
+    directories of their sources.  Only direct leaks can be: an
+    indirect one is reachable from a direct one, which is where the
+    fault is (as valgrind's definite leaks, test_valgrind.py).  A block
+    of the runtime's that nbdkit holds in a connection it does not free
+    at exit is such an indirect leak."""
     reports = re.split(r"\n(?=(?:Direct|Indirect) leak of )", text)[1:]
     ours = []
     for report in reports:
+        if not report.startswith("Direct"):
+            continue
         for frame in re.findall(r"^\s+#\d+ 0x[0-9a-f]+ (.*)$", report,
                                 re.M):
             if any(b in frame for b in PYTHON_BOUNDARIES):
@@ -85,6 +95,7 @@ def read_logs(pattern):
 
 class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
     TARGET = "generated"
+    GEN_ARGS = ()           # pyplugin-gen's options for the plugin
     CASES = (test_misbehaving.raising_cases()
              + test_misbehaving.setup_cases()
              + test_misbehaving.wrong_results()
@@ -113,6 +124,18 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
             objects.append(obj)
         cls.archive = os.path.join(cls.build, "libpyplugin-san.a")
         run(["ar", "rcs", cls.archive] + objects)
+        cls.build_unit_program(cflags, libs)
+        c_source = os.path.join(cls.build, "misbehave.c")
+        run([GEN, *cls.GEN_ARGS, SCRIPT, "-S", c_source])
+        with open(c_source) as f:
+            cls.c_text = f.read()
+        cls.plugin = cls.compile_plugin("misbehave-san.so", cls.c_text)
+        cls.shim = build_shim(cls.build, locale=True)
+
+    @classmethod
+    def build_unit_program(cls, cflags, libs):
+        """The CUnit program, with the sanitized runtime."""
+        runtime = os.path.join(TOP, "runtime")
         unit = os.path.join(TOP, "tests", "unit")
         cls.unit_program = os.path.join(cls.build, "test-runtime-san")
         compile_c(cflags + ["-I", runtime, "-I", unit, "-o",
@@ -121,12 +144,6 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
                             os.path.join(runtime, "generated",
                                          "fake-nbdkit-stubs.c"),
                             cls.archive, "-lcunit", *libs, "-lpthread"])
-        c_source = os.path.join(cls.build, "misbehave.c")
-        run([GEN, SCRIPT, "-S", c_source])
-        with open(c_source) as f:
-            cls.c_text = f.read()
-        cls.plugin = cls.compile_plugin("misbehave-san.so", cls.c_text)
-        cls.shim = build_shim(cls.build, locale=True)
 
     @classmethod
     def compile_plugin(cls, name, c_text):

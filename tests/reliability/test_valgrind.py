@@ -30,8 +30,12 @@ import test_misbehaving
 
 SCRIPT = corpus("misbehave.py")
 SUPPRESSIONS = os.path.join(HERE, "valgrind-python.supp")
+# (Py_NewInterpreterFromConfig and Py_EndInterpreter: Python's start and
+# end of a connection's interpreter, which keep, as Python's own start-up
+# does, what an interpreter alive at exit holds.)
 PYTHON_BOUNDARIES = ("_PyEval_EvalFrameDefault", "Py_InitializeFromConfig",
-                     "Py_FinalizeEx", "PyEval_EvalCode")
+                     "Py_FinalizeEx", "PyEval_EvalCode",
+                     "Py_NewInterpreterFromConfig", "Py_EndInterpreter")
 EXIT_TIMEOUT = 180          # nbdkit's exit, with valgrind's leak check
 
 WRAPPER = """#!/bin/sh
@@ -79,6 +83,7 @@ class Error:
 
 class Valgrind(test_misbehaving.Misbehaving, unittest.TestCase):
     TARGET = "generated"
+    GEN_ARGS = ()           # pyplugin-gen's options for the plugin
     CASES = test_misbehaving.raising_cases() + \
         test_misbehaving.wrong_results()
     plugin_under_test = None
@@ -92,7 +97,7 @@ class Valgrind(test_misbehaving.Misbehaving, unittest.TestCase):
         cls.build = os.path.join(cls.tmpdir, "vg")
         os.mkdir(cls.build)
         cls.c_source = os.path.join(cls.build, "misbehave.c")
-        run([GEN, SCRIPT, "-S", cls.c_source])
+        run([GEN, *cls.GEN_ARGS, SCRIPT, "-S", cls.c_source])
         cls.plugin = compile_plugin(
             cls.c_source, os.path.join(cls.build, "misbehave.so"),
             ["-O1", "-g"])

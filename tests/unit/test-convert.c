@@ -9,6 +9,58 @@
 #include <stdint.h>
 #include <string.h>
 
+/* ---- the call ---- */
+
+/* pyp_call passes each unit's value as Py_BuildValue would, as
+ * positional arguments, a tuple for "O" staying one argument.
+ */
+static void
+call_units (void)
+{
+  PyObject *fn = eval ("lambda *args: args");
+  PyObject *t = eval ("(1, 2)");
+  PyObject *r, *want;
+
+  r = pyp_call (fn, "(OIKs)", t, (uint32_t) 4294967295u,
+                (uint64_t) 18446744073709551615ull, "k\xc3\xa9y");
+  want = eval ("((1, 2), 4294967295, 18446744073709551615, 'k\u00e9y')");
+  CU_ASSERT_PTR_NOT_NULL_FATAL (r);
+  CU_ASSERT_EQUAL (PyObject_RichCompareBool (r, want, Py_EQ), 1);
+  Py_DECREF (r);
+  r = pyp_call (fn, "()");
+  CU_ASSERT (r != NULL && PyTuple_Check (r) && PyTuple_GET_SIZE (r) == 0);
+  Py_XDECREF (r);
+  Py_DECREF (want);
+  Py_DECREF (t);
+  Py_DECREF (fn);
+  CHECK_QUIET ();
+}
+
+/* A string that is not UTF-8 raises before the call, as with
+ * Py_BuildValue, and nothing leaks of the arguments made so far.
+ */
+static void
+call_bad_string (void)
+{
+  PyObject *fn = eval ("lambda *args: args");
+
+  CU_ASSERT_PTR_NULL (pyp_call (fn, "(Is)", 1u, "\xff"));
+  CU_ASSERT (PyErr_ExceptionMatches (PyExc_UnicodeDecodeError));
+  PyErr_Clear ();
+  Py_DECREF (fn);
+}
+
+/* The callback's exception is the call's. */
+static void
+call_raises (void)
+{
+  PyObject *r = pyp_call (eval_owned ("fail"), "()");
+
+  CU_ASSERT_EQUAL (pyp_result_none (r, "flush"), -1);
+  CHECK_REPORTED ("flush", EIO);
+  CU_ASSERT (error_has ("ValueError: boom from the script"));
+}
+
 /* ---- none ---- */
 
 static void
@@ -1041,4 +1093,7 @@ add_convert_tests (void)
   ADD_TEST (s, view_read_only);
   ADD_TEST (s, view_release_makes_kept_view_unusable);
   ADD_TEST (s, view_release_null);
+  ADD_TEST (s, call_units);
+  ADD_TEST (s, call_bad_string);
+  ADD_TEST (s, call_raises);
 }

@@ -21,10 +21,13 @@
 #                   b"thread" at offset 1 MiB - 6 after SECS seconds
 #                   (default 0.2), then the normal work
 # MISBEHAVE_CLEANUP names a file cleanup() appends "cleanup" to.
+# MISBEHAVE_DISK names a file of 1 MiB that holds the disk, shared by
+# every interpreter of a plugin built with one per connection.
 # Every exception raised on order says "misbehave-CALLBACK".
 
 import builtins
 import errno
+import mmap
 import os
 import threading
 import time
@@ -33,7 +36,11 @@ import nbdkit
 
 API_VERSION = 2
 
-disk = bytearray(1024 * 1024)
+if os.environ.get("MISBEHAVE_DISK"):
+    with builtins.open(os.environ["MISBEHAVE_DISK"], "r+b") as f:
+        disk = mmap.mmap(f.fileno(), 1024 * 1024)
+else:
+    disk = bytearray(1024 * 1024)
 lock = threading.Lock()
 CONTROL = os.environ.get("MISBEHAVE", "")
 CLEANUP_LOG = os.environ.get("MISBEHAVE_CLEANUP", "")
