@@ -22,7 +22,7 @@ import nbdkit
 BLOCK = 4096
 
 size = 16 * 1024 * 1024
-blocks = {}                     # block number -> bytearray(BLOCK)
+blocks: dict[int, bytearray] = {}  # block number -> bytearray(BLOCK)
 
 
 def config(key, value):

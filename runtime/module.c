@@ -5,9 +5,10 @@
  * each is wrapped under the PYP_HAVE_NBDKIT_<NAME> that make writes into
  * nbdkit-record.h from its record of nbdkit's header (see
  * gen/pyplugin_gen/header_record.py); so nbdkit.disconnect exists only
- * where nbdkit_disconnect does.  Its constants are that record's too. Functions
- * that make no sense from Python are listed, with the reason, in
- * gen/pyplugin_gen/nbdkit_header.py.
+ * where nbdkit_disconnect does.  The method table, with each helper's
+ * flags and docstring, is that of gen/pyplugin_gen/helpers.py, and the
+ * constants are the record's too.  Functions that make no sense from
+ * Python are listed, with the reason, in gen/pyplugin_gen/nbdkit_header.py.
  */
 
 #include "pyplugin.h"
@@ -19,7 +20,7 @@
 
 #ifdef PYP_HAVE_NBDKIT_DEBUG
 static PyObject *
-do_debug (PyObject *self UNUSED, PyObject *args UNUSED)
+do_debug (PyObject *self UNUSED, PyObject *args)
 {
   const char *msg;
 
@@ -27,6 +28,48 @@ do_debug (PyObject *self UNUSED, PyObject *args UNUSED)
     return NULL;
   nbdkit_debug ("%s", msg);
   Py_RETURN_NONE;
+}
+#endif
+
+#ifdef PYP_HAVE_NBDKIT_DEBUG_HEXDUMP
+static PyObject *
+do_debug_hexdump (PyObject *self UNUSED, PyObject *args)
+{
+  Py_buffer buf;
+  const char *prefix;
+  unsigned long long start;
+
+  if (!PyArg_ParseTuple (args, "y*zK:debug_hexdump", &buf, &prefix, &start))
+    return NULL;
+  nbdkit_debug_hexdump (buf.buf, buf.len, prefix, start);
+  PyBuffer_Release (&buf);
+  Py_RETURN_NONE;
+}
+#endif
+
+#ifdef PYP_HAVE_NBDKIT_DEBUG_HEXDIFF
+static PyObject *
+do_debug_hexdiff (PyObject *self UNUSED, PyObject *args)
+{
+  Py_buffer buf1, buf2;
+  const char *prefix;
+  unsigned long long start;
+  PyObject *r = NULL;
+
+  if (!PyArg_ParseTuple (args, "y*y*zK:debug_hexdiff", &buf1, &buf2, &prefix,
+                         &start))
+    return NULL;
+  if (buf1.len != buf2.len)
+    PyErr_Format (PyExc_ValueError,
+                  "debug_hexdiff: the buffers differ in length (%zd, %zd)",
+                  buf1.len, buf2.len);
+  else {
+    nbdkit_debug_hexdiff (buf1.buf, buf2.buf, buf1.len, prefix, start);
+    r = Py_NewRef (Py_None);
+  }
+  PyBuffer_Release (&buf1);
+  PyBuffer_Release (&buf2);
+  return r;
 }
 #endif
 
@@ -49,7 +92,7 @@ do_export_name (PyObject *self UNUSED, PyObject *args UNUSED)
  * raises, and zero falls back to pwrite on EOPNOTSUPP.
  */
 static PyObject *
-do_set_error (PyObject *self UNUSED, PyObject *args UNUSED)
+do_set_error (PyObject *self UNUSED, PyObject *args)
 {
   int err;
 
@@ -61,9 +104,34 @@ do_set_error (PyObject *self UNUSED, PyObject *args UNUSED)
 }
 #endif
 
+#ifdef PYP_HAVE_NBDKIT_SHUTDOWN
+static PyObject *
+do_shutdown (PyObject *self UNUSED, PyObject *args UNUSED)
+{
+  nbdkit_shutdown ();
+  Py_RETURN_NONE;
+}
+#endif
+
+#ifdef PYP_HAVE_NBDKIT_DISCONNECT
+/* Drops the current client: at once with force, else once its requests
+ * in flight are done.
+ */
+static PyObject *
+do_disconnect (PyObject *self UNUSED, PyObject *args)
+{
+  int force;
+
+  if (!PyArg_ParseTuple (args, "p:disconnect", &force))
+    return NULL;
+  nbdkit_disconnect (force);
+  Py_RETURN_NONE;
+}
+#endif
+
 #ifdef PYP_HAVE_NBDKIT_PARSE_SIZE
 static PyObject *
-do_parse_size (PyObject *self UNUSED, PyObject *args UNUSED)
+do_parse_size (PyObject *self UNUSED, PyObject *args)
 {
   const char *s;
   int64_t size;
@@ -81,7 +149,7 @@ do_parse_size (PyObject *self UNUSED, PyObject *args UNUSED)
 
 #ifdef PYP_HAVE_NBDKIT_PARSE_BOOL
 static PyObject *
-do_parse_bool (PyObject *self UNUSED, PyObject *args UNUSED)
+do_parse_bool (PyObject *self UNUSED, PyObject *args)
 {
   const char *s;
   int b;
@@ -97,25 +165,40 @@ do_parse_bool (PyObject *self UNUSED, PyObject *args UNUSED)
 }
 #endif
 
-#ifdef PYP_HAVE_NBDKIT_SHUTDOWN
+#ifdef PYP_HAVE_NBDKIT_PARSE_DELAY
 static PyObject *
-do_shutdown (PyObject *self UNUSED, PyObject *args UNUSED)
+do_parse_delay (PyObject *self UNUSED, PyObject *args)
 {
-  nbdkit_shutdown ();
-  Py_RETURN_NONE;
+  const char *what, *s;
+  unsigned sec, nsec;
+
+  if (!PyArg_ParseTuple (args, "ss:parse_delay", &what, &s))
+    return NULL;
+  if (nbdkit_parse_delay (what, s, &sec, &nsec) == -1) {
+    PyErr_Format (PyExc_ValueError, "%s: cannot parse delay: %s", what, s);
+    return NULL;
+  }
+  return Py_BuildValue ("(II)", sec, nsec);
 }
 #endif
 
-/* Wraps a helper that returns -1 on error (reported by nbdkit). */
-static UNUSED PyObject *
-int64_or_error (int64_t v, const char *what)
+#ifdef PYP_HAVE_NBDKIT_PARSE_PROBABILITY
+static PyObject *
+do_parse_probability (PyObject *self UNUSED, PyObject *args)
 {
-  if (v == -1) {
-    PyErr_Format (PyExc_RuntimeError, "%s failed", what);
+  const char *what, *s;
+  double p;
+
+  if (!PyArg_ParseTuple (args, "ss:parse_probability", &what, &s))
+    return NULL;
+  if (nbdkit_parse_probability (what, s, &p) == -1) {
+    PyErr_Format (PyExc_ValueError, "%s: cannot parse probability: %s", what,
+                  s);
     return NULL;
   }
-  return PyLong_FromLongLong (v);
+  return PyFloat_FromDouble (p);
 }
+#endif
 
 #ifdef PYP_HAVE_NBDKIT_IS_TLS
 static PyObject *
@@ -123,17 +206,32 @@ do_is_tls (PyObject *self UNUSED, PyObject *args UNUSED)
 {
   int r = nbdkit_is_tls ();
 
-  if (r == -1)
-    return int64_or_error (r, "is_tls");
+  if (r == -1) {
+    PyErr_SetString (PyExc_RuntimeError, "is_tls failed");
+    return NULL;
+  }
   return PyBool_FromLong (r);
 }
 #endif
+
+/* The client's pid, uid or gid; -1 (no Unix socket client) is an error,
+ * as in nbdkit python.
+ */
+static UNUSED PyObject *
+peer_id (int64_t id, const char *what)
+{
+  if (id == -1) {
+    PyErr_Format (PyExc_ValueError, "%s failed", what);
+    return NULL;
+  }
+  return PyLong_FromLongLong (id);
+}
 
 #ifdef PYP_HAVE_NBDKIT_PEER_PID
 static PyObject *
 do_peer_pid (PyObject *self UNUSED, PyObject *args UNUSED)
 {
-  return int64_or_error (nbdkit_peer_pid (), "peer_pid");
+  return peer_id (nbdkit_peer_pid (), "peer_pid");
 }
 #endif
 
@@ -141,7 +239,7 @@ do_peer_pid (PyObject *self UNUSED, PyObject *args UNUSED)
 static PyObject *
 do_peer_uid (PyObject *self UNUSED, PyObject *args UNUSED)
 {
-  return int64_or_error (nbdkit_peer_uid (), "peer_uid");
+  return peer_id (nbdkit_peer_uid (), "peer_uid");
 }
 #endif
 
@@ -149,7 +247,50 @@ do_peer_uid (PyObject *self UNUSED, PyObject *args UNUSED)
 static PyObject *
 do_peer_gid (PyObject *self UNUSED, PyObject *args UNUSED)
 {
-  return int64_or_error (nbdkit_peer_gid (), "peer_gid");
+  return peer_id (nbdkit_peer_gid (), "peer_gid");
+}
+#endif
+
+/* A str of a string nbdkit malloc'd for us (a path, the client's
+ * credentials), which it frees; NULL (nbdkit reported why) raises exc.
+ */
+static UNUSED PyObject *
+take_string (char *s, PyObject *exc, const char *what)
+{
+  PyObject *r;
+
+  if (s == NULL) {
+    PyErr_Format (exc, "%s failed", what);
+    return NULL;
+  }
+  r = PyUnicode_DecodeFSDefault (s);
+  free (s);
+  return r;
+}
+
+#ifdef PYP_HAVE_NBDKIT_PEER_SECURITY_CONTEXT
+static PyObject *
+do_peer_security_context (PyObject *self UNUSED, PyObject *args UNUSED)
+{
+  return take_string (nbdkit_peer_security_context (), PyExc_ValueError,
+                      "peer_security_context");
+}
+#endif
+
+#ifdef PYP_HAVE_NBDKIT_PEER_TLS_DN
+static PyObject *
+do_peer_tls_dn (PyObject *self UNUSED, PyObject *args UNUSED)
+{
+  return take_string (nbdkit_peer_tls_dn (), PyExc_ValueError, "peer_tls_dn");
+}
+#endif
+
+#ifdef PYP_HAVE_NBDKIT_PEER_TLS_ISSUER_DN
+static PyObject *
+do_peer_tls_issuer_dn (PyObject *self UNUSED, PyObject *args UNUSED)
+{
+  return take_string (nbdkit_peer_tls_issuer_dn (), PyExc_ValueError,
+                      "peer_tls_issuer_dn");
 }
 #endif
 
@@ -161,68 +302,56 @@ do_stdio_safe (PyObject *self UNUSED, PyObject *args UNUSED)
 }
 #endif
 
-/* A str of a string nbdkit malloc'd for us (a path, a password), which
- * it frees; NULL (nbdkit reported why) becomes OSError.
- */
-static UNUSED PyObject *
-take_string (char *s, const char *what)
-{
-  PyObject *r;
-
-  if (s == NULL) {
-    PyErr_Format (PyExc_OSError, "%s failed", what);
-    return NULL;
-  }
-  r = PyUnicode_DecodeFSDefault (s);
-  free (s);
-  return r;
-}
-
 #ifdef PYP_HAVE_NBDKIT_ABSOLUTE_PATH
 static PyObject *
-do_absolute_path (PyObject *self UNUSED, PyObject *args UNUSED)
+do_absolute_path (PyObject *self UNUSED, PyObject *args)
 {
   const char *path;
 
   if (!PyArg_ParseTuple (args, "s:absolute_path", &path))
     return NULL;
-  return take_string (nbdkit_absolute_path (path), "absolute_path");
+  return take_string (nbdkit_absolute_path (path), PyExc_OSError,
+                      "absolute_path");
 }
 #endif
 
 #ifdef PYP_HAVE_NBDKIT_REALPATH
 static PyObject *
-do_realpath (PyObject *self UNUSED, PyObject *args UNUSED)
+do_realpath (PyObject *self UNUSED, PyObject *args)
 {
   const char *path;
 
   if (!PyArg_ParseTuple (args, "s:realpath", &path))
     return NULL;
-  return take_string (nbdkit_realpath (path), "realpath");
+  return take_string (nbdkit_realpath (path), PyExc_OSError, "realpath");
 }
 #endif
 
 #ifdef PYP_HAVE_NBDKIT_READ_PASSWORD
+/* bytes, as in nbdkit python: a password need not be text. */
 static PyObject *
-do_read_password (PyObject *self UNUSED, PyObject *args UNUSED)
+do_read_password (PyObject *self UNUSED, PyObject *args)
 {
   const char *value;
   char *password;
+  PyObject *r;
 
   if (!PyArg_ParseTuple (args, "s:read_password", &value))
     return NULL;
   if (nbdkit_read_password (value, &password) == -1) {
-    PyErr_SetString (PyExc_RuntimeError, "read_password failed");
+    PyErr_SetString (PyExc_ValueError, "read_password failed");
     return NULL;
   }
-  return take_string (password, "read_password");
+  r = PyBytes_FromString (password);
+  free (password);
+  return r;
 }
 #endif
 
 #ifdef PYP_HAVE_NBDKIT_NANOSLEEP
 /* Sleeps without the GIL; returns False if nbdkit is shutting down. */
 static PyObject *
-do_nanosleep (PyObject *self UNUSED, PyObject *args UNUSED)
+do_nanosleep (PyObject *self UNUSED, PyObject *args)
 {
   unsigned sec, nsec;
   int r;
@@ -236,82 +365,36 @@ do_nanosleep (PyObject *self UNUSED, PyObject *args UNUSED)
 }
 #endif
 
-#ifdef PYP_HAVE_NBDKIT_DISCONNECT
-/* Drops the current client: at once with force, else once its requests
- * in flight are done (nbdkit 1.34 and later).
- */
+#ifdef PYP_HAVE_NBDKIT_NAME
 static PyObject *
-do_disconnect (PyObject *self UNUSED, PyObject *args UNUSED)
+do_name (PyObject *self UNUSED, PyObject *args UNUSED)
 {
-  int force;
+  const char *s = nbdkit_name ();
 
-  if (!PyArg_ParseTuple (args, "p:disconnect", &force))
-    return NULL;
-  nbdkit_disconnect (force);
-  Py_RETURN_NONE;
+  if (s == NULL)
+    Py_RETURN_NONE;
+  return PyUnicode_FromString (s);
 }
 #endif
 
+#ifdef PYP_HAVE_NBDKIT_TIMESTAMP
+static PyObject *
+do_timestamp (PyObject *self UNUSED, PyObject *args UNUSED)
+{
+  return PyUnicode_FromString (nbdkit_timestamp ());
+}
+#endif
+
+/* The helpers of this nbdkit, their flags and docstrings: the rows of
+ * gen/pyplugin_gen/helpers.py whose function its header declares.
+ */
+/* clang-format off */
+#define METHOD(name, flags, doc) { #name, do_##name, flags, doc },
+/* clang-format on */
+
 static PyMethodDef methods[] = {
-#ifdef PYP_HAVE_NBDKIT_DEBUG
-  { "debug", do_debug, METH_VARARGS, "Print a debug message." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_EXPORT_NAME
-  { "export_name", do_export_name, METH_NOARGS,
-    "Return the export name the client asked for." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_SET_ERROR
-  { "set_error", do_set_error, METH_VARARGS,
-    "Set the errno the client sees when this callback raises." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_PARSE_SIZE
-  { "parse_size", do_parse_size, METH_VARARGS,
-    "Parse a size such as '100M' into bytes." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_PARSE_BOOL
-  { "parse_bool", do_parse_bool, METH_VARARGS,
-    "Parse a boolean such as 'on' or 'false'." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_SHUTDOWN
-  { "shutdown", do_shutdown, METH_NOARGS, "Request server shutdown." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_IS_TLS
-  { "is_tls", do_is_tls, METH_NOARGS, "Is this connection using TLS?" },
-#endif
-#ifdef PYP_HAVE_NBDKIT_PEER_PID
-  { "peer_pid", do_peer_pid, METH_NOARGS, "Client process ID (Unix socket)." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_PEER_UID
-  { "peer_uid", do_peer_uid, METH_NOARGS, "Client user ID (Unix socket)." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_PEER_GID
-  { "peer_gid", do_peer_gid, METH_NOARGS, "Client group ID (Unix socket)." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_STDIO_SAFE
-  { "stdio_safe", do_stdio_safe, METH_NOARGS,
-    "May the plugin use stdin and stdout?" },
-#endif
-#ifdef PYP_HAVE_NBDKIT_ABSOLUTE_PATH
-  { "absolute_path", do_absolute_path, METH_VARARGS,
-    "Make a path absolute, relative to nbdkit's start directory." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_REALPATH
-  { "realpath", do_realpath, METH_VARARGS,
-    "Resolve a path, relative to nbdkit's start directory." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_READ_PASSWORD
-  { "read_password", do_read_password, METH_VARARGS,
-    "Read a password given as a config value (-, +FILE, -FD ...)." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_NANOSLEEP
-  { "nanosleep", do_nanosleep, METH_VARARGS,
-    "Sleep, waking early on shutdown; False if woken early." },
-#endif
-#ifdef PYP_HAVE_NBDKIT_DISCONNECT
-  { "disconnect", do_disconnect, METH_VARARGS,
-    "Drop the client connection (force: at once)." },
-#endif
-  { NULL }
+  PYP_NBDKIT_HELPERS (METHOD) /* then the end: */
+  { NULL },
 };
 
 static struct PyModuleDef module_def = {

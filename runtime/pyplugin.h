@@ -66,6 +66,7 @@ struct pyp_standalone {
   size_t module_count, module_bytes;
   const struct pyp_extension *extensions; /* ends with a NULL name */
   const char *const *libraries; /* the extensions need; NULL ends it */
+  const char *const *left_out;  /* built-in modules not linked; NULL ends */
   const char *prefix;           /* sys.prefix of the build's Python */
   const char *stdlib_dir;       /* and its sys._stdlib_dir */
 };

@@ -16,6 +16,27 @@
 
 static const struct pyp_standalone *standalone;
 
+/* Drops the built-in modules the plugin left out from Python's init
+ * table: their entries point nowhere (weak references that nothing
+ * defines), and without an entry, importing one fails as for any
+ * missing module.
+ */
+static void
+drop_left_out (const char *const *left_out)
+{
+  struct _inittab *from, *to = PyImport_Inittab;
+  const char *const *name;
+
+  for (from = PyImport_Inittab; from->name != NULL; from++) {
+    for (name = left_out; *name != NULL; name++)
+      if (strcmp (from->name, *name) == 0)
+        break;
+    if (*name == NULL)
+      *to++ = *from;
+  }
+  *to = *from;
+}
+
 int
 pyp_standalone_preinit (const struct pyp_standalone *s)
 {
@@ -27,6 +48,7 @@ pyp_standalone_preinit (const struct pyp_standalone *s)
    * anything on disk (and sys.path is empty anyway).
    */
   PyImport_FrozenModules = s->modules;
+  drop_left_out (s->left_out);
   PyPreConfig_InitIsolatedConfig (&preconfig);
   preconfig.utf8_mode = 1;
   status = Py_PreInitialize (&preconfig);

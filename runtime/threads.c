@@ -80,6 +80,20 @@ pyp_threads_fini (void)
   }
 }
 
+/* The thread state holding the GIL in this thread, or NULL: without the
+ * fatal error PyThreadState_Get gives when there is none.  Python 3.13
+ * made the function public, and deprecated its old name.
+ */
+static PyThreadState *
+current_thread_state (void)
+{
+#if PY_VERSION_HEX >= 0x030d0000
+  return PyThreadState_GetUnchecked ();
+#else
+  return _PyThreadState_UncheckedGet ();
+#endif
+}
+
 /* Take the GIL for this thread.  Returns the thread state to hand back, or
  * NULL if this thread already held the GIL (a nested call, or the window
  * around fork), in which case pyp_leave does nothing.
@@ -96,8 +110,8 @@ pyp_enter (void)
       abort ();
     }
     pthread_setspecific (tstate_key, ts);
-  } else if (_PyThreadState_UncheckedGet () == ts)
-    return NULL; /* renamed PyThreadState_GetUnchecked in 3.13 */
+  } else if (current_thread_state () == ts)
+    return NULL;
   PyEval_RestoreThread (ts);
   pyp_set_errno (0);
   return ts;

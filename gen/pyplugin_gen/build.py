@@ -17,23 +17,27 @@ from . import buildconfig
 from .script import Script
 
 
-# Marshal format 4 (string references, short ASCII strings: less to read
-# and decode at load than format 2).  It writes a back-reference for
-# each object whose reference count is above one, which depends on what
-# else the compiling process holds (CPython issue "marshal output is not
-# deterministic").  Loaded again, the code is held only by itself: an
-# object's count is the number of places in the code that hold it (and
-# interned strings and Python's static objects always get a reference),
-# so dumping that copy writes bytes that depend only on the source and
-# the Python version.
-DUMPS = "marshal.dumps(marshal.loads(marshal.dumps(code, 4)), 4)"
+# The highest marshal format the target Python writes (marshal.version:
+# shared names read once at load, and on newer Pythons the constants only
+# the newest format has, such as slices).  Formats from 3 on write a
+# back-reference for each object whose reference count is above one,
+# which depends on what else the compiling process holds (CPython issue
+# "marshal output is not deterministic").  Loaded again, the code is held
+# only by itself: an object's count is the number of places in the code
+# that hold it (and interned strings and Python's static objects always
+# get a reference), so dumping that copy writes bytes that depend only on
+# the source and the Python version.
+DUMPS = ("marshal.dumps(marshal.loads(marshal.dumps(code, marshal.version)),"
+         " marshal.version)")
 
-# Run by the same interpreter in a child with a fixed hash seed: the order
-# of frozenset constants in the bytecode follows string hashes.
+# Run by the target Python in a child with a fixed hash seed: the order
+# of frozenset constants in the bytecode follows string hashes.  Its
+# version comes first, to check against the one configure recorded.
 _COMPILE = f"""
 import importlib.util, marshal, sys
 source = sys.stdin.buffer.read()
 code = compile(source, sys.argv[1], "exec", dont_inherit=True, optimize=0)
+sys.stdout.buffer.write(b"%d.%d\\n" % sys.version_info[:2])
 sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER)
 sys.stdout.buffer.write({DUMPS})
 """
@@ -50,28 +54,39 @@ class Bytecode:
     python_version: str
 
 
-def python_version() -> str:
-    return "%d.%d" % sys.version_info[:2]
+def run_target(args: list[str], what: str,
+               **kwargs) -> subprocess.CompletedProcess:
+    """Run the target Python (buildconfig.PYTHON) with args; its output
+    captured as bytes.  A failure is a BuildError saying what failed."""
+    python = buildconfig.PYTHON
+    try:
+        proc = subprocess.run([python, *args], capture_output=True, **kwargs)
+    except OSError as e:
+        raise BuildError(f"cannot run the target Python {python}: "
+                         f"{e.strerror} (re-run configure)") from e
+    if proc.returncode != 0:
+        raise BuildError(f"{what} failed in {python}:\n"
+                         + proc.stderr.decode(errors="replace"))
+    return proc
 
 
 def compile_script(script: Script) -> Bytecode:
-    """The marshalled code object of the script, for this Python."""
-    version = python_version()
+    """The marshalled code object of the script, compiled by the target
+    Python."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    out = run_target(["-S", "-s", "-c", _COMPILE, script.filename],
+                     "compiling the script to bytecode",
+                     input=script.source, env=env).stdout
+    line, _, out = out.partition(b"\n")
+    version = line.decode()
     if version != buildconfig.PYTHON_VERSION:
         raise BuildError(
-            f"the generator runs on Python {version} but plugins link "
-            f"libpython {buildconfig.PYTHON_VERSION}; the embedded bytecode "
-            "must come from the same version (reconfigure with "
-            f"PYTHON=python{buildconfig.PYTHON_VERSION})")
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    proc = subprocess.run(
-        [sys.executable, "-S", "-s", "-c", _COMPILE, script.filename],
-        input=script.source, capture_output=True, env=env)
-    if proc.returncode != 0:
-        raise BuildError("compiling the script to bytecode failed:\n"
-                         + proc.stderr.decode(errors="replace"))
-    magic = int.from_bytes(proc.stdout[:4], "little")
-    return Bytecode(proc.stdout[4:], magic, version)
+            f"the target Python {buildconfig.PYTHON} is now version "
+            f"{version}, but plugins link libpython "
+            f"{buildconfig.PYTHON_VERSION}; the embedded bytecode must come "
+            "from the same version (re-run configure)")
+    magic = int.from_bytes(out[:4], "little")
+    return Bytecode(out[4:], magic, version)
 
 
 def _files(directory: str, suffix: str) -> list[str]:

@@ -49,6 +49,15 @@ class Dialect(enum.Enum):
         }[self]
 
     @property
+    def how(self) -> str:
+        """What a script writes to be in this dialect, for messages."""
+        return {
+            Dialect.API1: "no API declaration",
+            Dialect.SEED: "def api_version(): return 2",
+            Dialect.RELEASED: "API_VERSION = 2",
+        }[self]
+
+    @property
     def title(self) -> str:
         """Its short name, for the manual."""
         return {Dialect.API1: "API 1", Dialect.SEED: "API 2 seed",
@@ -80,6 +89,12 @@ class Result(enum.Enum):
         """What the script returns, for the manual."""
         return _RETURNS[self]
 
+    @property
+    def annotation(self) -> str:
+        """What the script returns, as a Python annotation (the type
+        stubs)."""
+        return _ANNOTATIONS[self]
+
 
 _RETURNS = {
     Result.NONE: "nothing (a result is ignored)",
@@ -100,6 +115,38 @@ _RETURNS = {
                  "raising makes nbdkit fall back to pwrite",
 }
 
+
+# What each Python parameter of a callback is, for messages and the
+# type stubs: (Python type, meaning).
+PARAMS: dict[str, tuple[str, str]] = {
+    "h": ("Any", "the handle open returned"),
+    "buf": ("memoryview", "nbdkit's buffer, a memoryview: pread fills it, "
+            "pwrite reads it"),
+    "count": ("int", "the number of bytes"),
+    "offset": ("int", "the offset in bytes"),
+    "flags": ("int", "nbdkit.FLAG_* bits"),
+    "may_trim": ("bool", "whether the zeroed range may be trimmed"),
+    "readonly": ("bool", "whether the connection is read-only"),
+    "is_tls": ("bool", "whether the connection uses TLS"),
+    "key": ("str", "the parameter's key"),
+    "value": ("str", "the parameter's value"),
+}
+
+_ANNOTATIONS = {
+    Result.NONE: "None",
+    Result.HANDLE: "Any",
+    Result.BOOL: "object",  # any truth value
+    Result.FUA: "int",
+    Result.CACHE: "int",
+    Result.THREAD_MODEL: "int",
+    Result.SIZE: "int",
+    Result.BUFFER: "bytes | bytearray | memoryview",
+    Result.STRING: "str",
+    Result.EXPORTS: "Iterable[str | tuple[str, str]]",
+    Result.EXTENTS: "Iterable[tuple[int, int, int]]",
+    Result.BLOCK_SIZE: "tuple[int, int, int]",
+    Result.ZERO: "None",
+}
 
 # Result kinds that fill in C parameters rather than return a value.
 RESULT_PARAMS: dict[Result, tuple[str, ...]] = {

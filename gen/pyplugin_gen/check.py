@@ -10,13 +10,14 @@ callback name.
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 
-from .callbacks import BY_NAME, CALLBACKS, REQUIRED, Result
+from .callbacks import BY_NAME, CALLBACKS, PARAMS, REQUIRED, Dialect, Result
 from .diagnostics import Diagnostics, note
-from . import nbdkit_header
+from . import helpers, nbdkit_header
 from .nbdkit_header import check_against_header
 from .script import Definition, Script, Signature
-from .signatures import own_scope
+from .signatures import Source, own_scope
 
 # Result kinds for which a generator function is a fine callback: nbdkit
 # iterates over the result.
@@ -33,6 +34,7 @@ def check(script: Script, diags: Diagnostics) -> None:
     _offered_but_missing(script, diags)
     # What the installed nbdkit lacks (the record make read from its header).
     check_against_header(script, diags)
+    _missing_helpers(script, diags)
 
 
 def expected(script: Script, name: str) -> str:
@@ -53,34 +55,31 @@ def _required(script: Script, diags: Diagnostics) -> None:
             line, _, what = script.dynamic[0]
             message += (f" (the script may define it through {what} on line "
                         f"{line}, which only --import can see)")
-        diags.error(script.path, 1, 1, message)
+        diags.error(script.path, 1, 1, message, rule="required-callback")
 
 
 def _callback(script: Script, d: Definition, diags: Diagnostics) -> None:
     path, name = script.path, d.name
     cb = BY_NAME[name]
 
-    def error(message: str) -> None:
-        diags.error(path, d.line, d.col, message, d.length)
-
-    def warning(message: str) -> None:
-        diags.warning(path, d.line, d.col, message, d.length)
+    def error(message: str, rule: str) -> None:
+        diags.error(path, d.line, d.col, message, d.length, rule=rule)
 
     if d.kind == "literal":
         error(f"callback '{name}' must be a function, but it is bound to "
-              f"{d.what}")
+              f"{d.what}", "not-callable")
         return
     if d.kind == "class" or d.signature is None and not d.decorated:
         _unchecked(script, d, d.what, diags)
         return
     if d.is_async:
         error(f"callback '{name}' is an async def: nbdkit calls it without "
-              "awaiting it, so its body would never run")
+              "awaiting it, so its body would never run", "async-callback")
         return
     if d.generator and cb.result[script.dialect] not in _ITERATED:
         error(f"callback '{name}' is a generator function (it contains "
               "yield): calling it only creates a generator, so its body "
-              "would never run")
+              "would never run", "generator-callback")
         return
     if d.signature is None:
         _unchecked(script, d, d.unseen, diags)
@@ -97,12 +96,125 @@ def _callback(script: Script, d: Definition, diags: Diagnostics) -> None:
                               len(fn)))
         diags.error(path, d.line, d.col,
                     f"{name} takes {expected(script, name)}; {how} "
-                    f"{describe(d.signature, n)}", d.length, notes)
+                    f"{describe(d.signature, n)}", d.length, notes,
+                    rule="parameters")
         return
+    _dialect_mixup(script, d, diags)
     if d.kind == "lambda":
-        warning(f"callback '{name}' is a lambda: fine at run time, and its "
-                "parameters were checked, but tracebacks will call it "
-                "'<lambda>'; prefer def")
+        diags.warning(path, d.line, d.col,
+                      f"callback '{name}' is a lambda: fine at run time, and "
+                      "its parameters were checked, but tracebacks will call "
+                      "it '<lambda>'; prefer def", d.length,
+                      rule="lambda-callback")
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
+def _dialect_mixup(script: Script, d: Definition, diags: Diagnostics) -> None:
+    """A callback written as another dialect has it: a parameter named as
+    that dialect names it (`count` where the released pread gets `buf`,
+    `may_trim` in API 2's zero), or a pread that returns its data where
+    nbdkit passes a buffer to fill, or returns nothing where nbdkit sends
+    what it returns.  The call binds, so only the reads fail at run time."""
+    cb, ours = BY_NAME[d.name], script.dialect
+    own = d.source.fn if d.source is not None and not d.via else None
+    names = [a.arg for a in own.args.posonlyargs + own.args.args] \
+        if own is not None else []
+    expect = cb.params(ours)
+
+    def other(check) -> Dialect | None:
+        """The other dialect for which check holds, preferring one
+        whose call the callback binds to."""
+        fits = [o for o in Dialect if o is not ours and check(o)]
+        fits.sort(key=lambda o: (not binds(o), len(cb.params(o)) !=
+                                 (d.signature and d.signature.positional)))
+        return fits[0] if fits else None
+
+    def binds(o: Dialect) -> bool:
+        return bool(d.signature and d.signature.accepts(len(cb.params(o))))
+
+    def warn(message: str, theirs: Dialect, fix: str) -> None:
+        change = ("remove the API declaration" if theirs is Dialect.API1
+                  else f"declare {theirs.how}")
+        if ours is not Dialect.API1 and theirs is not Dialect.API1:
+            change += " instead"
+        if not binds(theirs):
+            change += f" with def {cb.python_signature(theirs)}"
+        diags.warning(script.path, d.line, d.col,
+                      f"{message}; to write {theirs.title}, {change}, or "
+                      f"{fix}", d.length, rule="dialect-mixup")
+
+    for i, (got, want) in enumerate(zip(names, expect)):
+        if got == want:
+            continue
+        theirs = other(lambda o: cb.params(o)[i:i + 1] == (got,))
+        if theirs is None:
+            continue
+        warn(f"{cb.name}'s {_ORDINALS[i]} parameter is named '{got}', as in "
+             f"{theirs.title} ({theirs.how}), but with "
+             f"{ours.declaration} nbdkit passes '{want}' there", theirs,
+             f"take '{want}' ({PARAMS[want][1]})")
+        return
+    if own is None:
+        return
+    result = cb.result[ours]
+    if result not in (Result.BUFFER, Result.NONE):
+        return
+    found = answers(d, script, {})
+    # Where some dialect passes a buffer.
+    at = next((cb.params(o).index("buf") for o in Dialect
+               if "buf" in cb.params(o)), None)
+    buf = names[at] if at is not None and at < len(names) else None
+    if result is Result.NONE:
+        # A call given the buffer (f.readinto(buf)) may return anything.
+        data = [v for v in found.values if v is not None] + [
+            e for _, e in found.unseen
+            if not (isinstance(e, ast.Call) and buf is not None and
+                    any(isinstance(a, ast.Name) and a.id == buf
+                        for a in e.args))]
+        theirs = other(lambda o: cb.result[o] is Result.BUFFER)
+        if not data or theirs is None:
+            return
+        warn(f"{cb.name} returns a value, as in {theirs.title} "
+             f"({theirs.how}), but with {ours.declaration} nbdkit passes "
+             f"{cb.name} a buffer to fill and ignores what it returns, so "
+             "clients would not get this data", theirs,
+             "fill buf and return nothing")
+    elif found.values and not found.unseen and \
+            all(v is None for v in found.values) and \
+            buf is not None and _fills(own, buf):
+        theirs = other(lambda o: cb.result[o] is Result.NONE)
+        if theirs is None:
+            return
+        warn(f"{cb.name} returns nothing, as in {theirs.title} "
+             f"({theirs.how}), where it fills buf, but with "
+             f"{ours.declaration} nbdkit sends clients what {cb.name} "
+             "returns, so every read would fail", theirs,
+             "return the data read")
+
+
+def _fills(fn: ast.FunctionDef | ast.Lambda, name: str) -> bool:
+    """Does fn use its parameter name as a buffer it fills: assign to a
+    slice of it (`buf[:] = data`) or hand it to a readinto-like call?"""
+    body = fn.body if isinstance(fn.body, list) else [fn.body]
+    for node in own_scope(body):
+        if isinstance(node, ast.Subscript) and \
+                isinstance(node.ctx, ast.Store) and \
+                isinstance(node.value, ast.Name) and node.value.id == name:
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in _FILLERS and \
+                any(isinstance(a, ast.Name) and a.id == name
+                    for a in node.args):
+            return True
+    return False
+
+
+# Calls that fill a buffer they are given (file.readinto, os.preadv,
+# socket.recv_into ...).
+_FILLERS = frozenset({"readinto", "readv", "preadv", "recv_into",
+                      "recvfrom_into", "readinto1"})
 
 
 def _unchecked(script: Script, d: Definition, what: str,
@@ -117,7 +229,9 @@ def _unchecked(script: Script, d: Definition, what: str,
 
 def _offered_but_missing(script: Script, diags: Diagnostics) -> None:
     """A can_X that may offer clients an operation the script does not
-    define: nbdkit calls it anyway, and the client gets an error."""
+    define: nbdkit calls it anyway, and the client gets an error.  Only
+    an answer that can be seen to offer it is a warning; one that cannot
+    be seen without running the script is a note (-Wunchecked)."""
     try:
         constants = nbdkit_header.load().constants
     except nbdkit_header.RecordError:
@@ -133,53 +247,104 @@ def _offered_but_missing(script: Script, diags: Diagnostics) -> None:
                     not d.signature.accepts(1):
                 continue  # already an error
             values = {constants[v] for v in gate.values}
-            answers = returns(d, constants)
-            if answers is not None and not any(
-                    a in values if values else a for a in answers):
-                continue
+            found = answers(d, script, constants)
             what = " or ".join(f"nbdkit.{v}" for v in gate.values) or "true"
-            diags.warning(script.path, d.line, d.col,
-                          f"'{cb.name}' may return {what}, but the script "
-                          f"defines no '{gate.operation}': a client's "
-                          f"{gate.requests} would {missing.client}",
-                          d.length)
+            outcome = (f"a client's {gate.requests} would {missing.client}")
+            if any(a in values if values else a for a in found.values):
+                diags.warning(script.path, d.line, d.col,
+                              f"'{cb.name}' may return {what}, but the "
+                              f"script defines no '{gate.operation}': "
+                              f"{outcome}", d.length, rule="offered-missing")
+            elif found.unseen:
+                diags.unchecked(script.path, d.line, d.col,
+                                f"'{cb.name}' {found.unseen[0][0]}, so "
+                                f"whether it returns {what} cannot be seen "
+                                "without running the script; if it does, "
+                                f"{outcome}, as the script defines no "
+                                f"'{gate.operation}'", d.length)
 
 
-def returns(d: Definition,
-            constants: dict[str, int]) -> list[object] | None:
-    """The values a def or lambda can return, when each is a constant
-    (a literal or nbdkit.NAME of constants); None when any cannot be
-    known."""
-    node = d.node
-    if d.kind == "lambda" and isinstance(d.value, ast.Lambda):
-        return _constants(d.value.body, constants)
-    if d.kind != "def" or d.decorated or \
-            not isinstance(node, ast.FunctionDef):
-        return None
-    values: list[object] = []
-    for r in own_scope(node.body):
-        if isinstance(r, ast.Return):
-            found = _constants(r.value, constants) if r.value else [None]
-            if found is None:
-                return None
-            values += found
-    if not node.body or not isinstance(node.body[-1], (ast.Return,
+@dataclass
+class Answers:
+    """What a callable returns, as far as reading shows: the constant
+    values some path returns (None for a bare return or running off the
+    end), and what cannot be seen: (a phrase for messages, the returned
+    expression or None)."""
+
+    values: list[object] = field(default_factory=list)
+    unseen: list[tuple[str, ast.expr | None]] = field(default_factory=list)
+
+
+def answers(d: Definition, script: Script,
+            constants: dict[str, int]) -> Answers:
+    """What d returns, read through what the script shows: decorators of
+    the script whose wrapper returns the wrapped call, functools.partial
+    of a function of the script, calls of the script's own functions."""
+    found = Answers()
+    if d.source is None:
+        found.unseen.append((f"is {d.unseen or d.what or 'not a def'}",
+                             None))
+    else:
+        _answers(d.source, script, constants, found, frozenset())
+    return found
+
+
+def _answers(source: Source, script: Script, constants: dict[str, int],
+             found: Answers, active: frozenset[ast.AST]) -> None:
+    fn = source.fn
+    if fn in active:  # recursion: its value is what it computes
+        found.unseen.append(("calls itself", None))
+        return
+    active |= {fn}
+    if isinstance(fn, ast.Lambda):
+        results: list[ast.expr | None] = [fn.body]
+    else:
+        results = [r.value for r in own_scope(fn.body)
+                   if isinstance(r, ast.Return)]
+        if not fn.body or not isinstance(fn.body[-1], (ast.Return,
                                                         ast.Raise)):
-        values.append(None)  # it can run off its end
-    return values
+            results.append(None)  # it can run off its end
+    wraps = dict(source.wraps)
+    params = {a.arg for a in fn.args.posonlyargs + fn.args.args}
+    todo = list(results)
+    while todo:
+        e = todo.pop()
+        if e is None:
+            found.values.append(None)
+            continue
+        if isinstance(e, ast.IfExp):
+            todo += [e.body, e.orelse]
+            continue
+        value = _constant(e, constants)
+        if value is not _UNKNOWN:
+            found.values.append(value)
+            continue
+        callee = e.func.id if isinstance(e, ast.Call) and \
+            isinstance(e.func, ast.Name) else None
+        if callee in wraps:
+            _answers(wraps[callee], script, constants, found, active)
+            continue
+        f = script.functions.get(callee) if callee not in params else None
+        if f is not None and f.source is not None:
+            _answers(f.source, script, constants, found, active)
+            continue
+        text = ast.unparse(e)
+        if len(text) > 40:
+            text = text[:37] + "..."
+        found.unseen.append((f"returns {text}", e))
 
 
-def _constants(e: ast.expr,
-               constants: dict[str, int]) -> list[object] | None:
+_UNKNOWN = object()
+
+
+def _constant(e: ast.expr, constants: dict[str, int]) -> object:
+    """A literal, or nbdkit.NAME of constants; else _UNKNOWN."""
     if isinstance(e, ast.Constant):
-        return [e.value]
+        return e.value
     if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and \
             e.value.id == "nbdkit" and e.attr in constants:
-        return [constants[e.attr]]
-    if isinstance(e, ast.IfExp):
-        a, b = _constants(e.body, constants), _constants(e.orelse, constants)
-        return a + b if a is not None and b is not None else None
-    return None
+        return constants[e.attr]
+    return _UNKNOWN
 
 
 def describe(sig: Signature, n: int) -> str:
@@ -206,13 +371,16 @@ def _near_misses(script: Script, diags: Diagnostics) -> None:
     undefined = [cb.name for cb in CALLBACKS
                  if not script.candidates.get(cb.name)]
     for fn in script.functions.values():
-        if fn.name in BY_NAME or fn.name in ("api_version",):
+        # A private helper (_cache) is named so on purpose.
+        if fn.name in BY_NAME or fn.name in ("api_version",) or \
+                fn.name.startswith("_"):
             continue
         match = closest(fn.name, undefined)
         if match:
             diags.warning(script.path, fn.line, fn.col,
                           f"function '{fn.name}' is not an nbdkit callback;"
-                          f" did you mean '{match}'?", fn.length)
+                          f" did you mean '{match}'?", fn.length,
+                          rule="near-miss")
     # A misspelt API declaration silently means API 1.
     if script.candidates.get("API_VERSION") or \
             script.candidates.get("api_version"):
@@ -222,11 +390,13 @@ def _near_misses(script: Script, diags: Diagnostics) -> None:
         if target and name not in script.functions:
             diags.warning(script.path, line, col,
                           f"'{name}' does not declare the API version; "
-                          f"did you mean '{target}'?", len(name))
+                          f"did you mean '{target}'?", len(name),
+                          rule="near-miss")
         elif target:
             diags.warning(script.path, line, col,
                           f"function '{name}' does not declare the API "
-                          f"version; did you mean '{target}'?", len(name))
+                          f"version; did you mean '{target}'?", len(name),
+                          rule="near-miss")
 
 
 def closest(name: str, candidates: list[str]) -> str | None:
@@ -258,3 +428,103 @@ def _one_edit(a: str, b: str) -> bool:
     while i < len(a) and a[i] == b[i]:
         i += 1
     return a[i:] == b[i + 1:]
+
+
+def _helper_uses(tree: ast.Module) -> list[tuple[str, ast.AST, bool]]:
+    """(helper name, node, runs at load) for each use of a name of the
+    nbdkit module: nbdkit.NAME through any alias the script imports it
+    as, and `from nbdkit import NAME`.  A use runs at load unless it is
+    inside a function or lambda body; one guarded by `if hasattr(nbdkit,
+    "NAME")` or inside a try that catches AttributeError is left out."""
+    aliases = {a.asname or a.name for n in ast.walk(tree)
+               if isinstance(n, ast.Import) for a in n.names
+               if a.name == "nbdkit"}
+    uses: list[tuple[str, ast.AST, bool]] = []
+
+    def guarded(test: ast.expr) -> set[str]:
+        return {c.args[1].value for c in ast.walk(test)
+                if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                and c.func.id == "hasattr" and len(c.args) == 2
+                and isinstance(c.args[0], ast.Name)
+                and c.args[0].id in aliases
+                and isinstance(c.args[1], ast.Constant)
+                and isinstance(c.args[1].value, str)}
+
+    def catches_attribute_error(t: ast.Try) -> bool:
+        names = set()
+        for h in t.handlers:
+            if h.type is None:
+                return True
+            types = h.type.elts if isinstance(h.type, ast.Tuple) \
+                else [h.type]
+            names |= {e.id for e in types if isinstance(e, ast.Name)}
+        return bool(names & {"AttributeError", "ImportError", "Exception",
+                             "BaseException"})
+
+    def visit(node: ast.AST, deferred: bool, skip: frozenset[str]) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                             ast.Lambda)):
+            # Decorators, defaults and annotations run where the def is.
+            body = node.body if isinstance(node.body, list) \
+                else [node.body]
+            for child in ast.iter_child_nodes(node):
+                visit(child, deferred or child in body, skip)
+            return
+        if isinstance(node, (ast.If, ast.IfExp, ast.While)):
+            inner = skip | guarded(node.test)
+            for child in ast.iter_child_nodes(node):
+                visit(child, deferred, skip if child is node.test
+                      else inner)
+            return
+        if isinstance(node, ast.Try) and catches_attribute_error(node):
+            everything = frozenset(helpers.BY_NAME)
+            for child in node.body:
+                visit(child, deferred, everything)
+            for child in [*node.handlers, *node.orelse, *node.finalbody]:
+                visit(child, deferred, skip)
+            return
+        if isinstance(node, ast.Attribute) and \
+                isinstance(node.value, ast.Name) and \
+                node.value.id in aliases and node.attr not in skip:
+            uses.append((node.attr, node, not deferred))
+        elif isinstance(node, ast.ImportFrom) and node.module == "nbdkit" \
+                and node.level == 0:
+            uses.extend((a.name, node, not deferred) for a in node.names
+                        if a.name not in skip)
+        for child in ast.iter_child_nodes(node):
+            visit(child, deferred, skip)
+
+    visit(tree, False, frozenset())
+    return uses
+
+
+def _missing_helpers(script: Script, diags: Diagnostics) -> None:
+    """Helpers of the nbdkit module the script uses that the installed
+    nbdkit lacks: an error where the use runs as the script loads (the
+    plugin would fail to load), else a warning (the use raises
+    AttributeError when it runs)."""
+    try:
+        record = nbdkit_header.load()
+        tree = ast.parse(script.text, script.path)
+    except (nbdkit_header.RecordError, SyntaxError, ValueError):
+        return  # reported by check_against_header or the reader
+    lacking = {h.name: h for h in helpers.missing(record)}
+    for name, node, at_load in _helper_uses(tree):
+        h = lacking.get(name)
+        if h is None:
+            continue
+        message = (f"nbdkit.{name} is not available with nbdkit "
+                   f"{record.nbdkit_version}: its header declares no "
+                   f"{h.c_function}")
+        line, col = node.lineno, node.col_offset + 1
+        length = len(name)
+        if isinstance(node, ast.Attribute) and node.end_col_offset:
+            col, length = node.end_col_offset - len(name) + 1, len(name)
+        if at_load:
+            diags.error(script.path, line, col, message + "; this runs "
+                        "while the script loads, so the plugin would not "
+                        "load", length, rule="nbdkit-helper")
+        else:
+            diags.warning(script.path, line, col, message + "; the use "
+                          "raises AttributeError when it runs", length,
+                          rule="nbdkit-helper")

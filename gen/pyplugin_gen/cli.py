@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import os
 import re
 import sys
 from typing import TYPE_CHECKING
 
-from . import buildconfig, depfile, standalone
+from . import buildconfig, depfile, machine, rules, standalone
 from .build import BuildError, build_inputs, compile_plugin, compile_script
 from .callbacks import BY_NAME
 from .check import check
@@ -65,7 +64,7 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="pyplugin-gen", description=DESCRIPTION, epilog=EPILOG,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("scripts", nargs="+", metavar="SCRIPT",
+    p.add_argument("scripts", nargs="*", metavar="SCRIPT",
                    help="a plugin script (any file name)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", metavar="OUT.so",
@@ -74,6 +73,11 @@ def parser() -> argparse.ArgumentParser:
                      help="write the C source only")
     out.add_argument("--check", action="store_true",
                      help="check the scripts and write nothing")
+    out.add_argument("--stubs", metavar="DIR",
+                     help="write type stubs of the plugins' nbdkit module, "
+                     "for the installed nbdkit, to DIR/nbdkit-stubs/"
+                     "__init__.pyi (a PEP 561 stub package; make install "
+                     "installs it); takes no SCRIPT")
     out.add_argument("--install", action="store_true",
                      help="build and install nbdkit-NAME-plugin.so into "
                      "nbdkit's plugin directory (under $DESTDIR if set), "
@@ -104,6 +108,17 @@ def parser() -> argparse.ArgumentParser:
                    "checked without running the script (as -v does)")
     p.add_argument("-Wno-unchecked", dest="unchecked", action="store_const",
                    const=False, help="no such notes, even with -v")
+    p.add_argument("-W", dest="warnings", action="append", default=[],
+                   metavar="[no-]NAME",
+                   help="-Wno-NAME turns off the warning NAME (shown as "
+                   "[-WNAME] after it); -WNAME turns it on again.  Names: "
+                   f"{', '.join(sorted(rules.WARNINGS))}")
+    p.add_argument("-fdiagnostics-format", dest="format", default="text",
+                   choices=machine.FORMATS, metavar="FORMAT",
+                   help="text (the default); json or json-stderr: JSON on "
+                   "stderr; sarif-stderr: SARIF 2.1.0 on stderr; json-file, "
+                   "sarif-file: SCRIPT.json or SCRIPT.sarif in the current "
+                   "directory, for each SCRIPT")
     p.add_argument("--import", dest="import_", action="store_true",
                    help="import the script (running its top-level code) in "
                    "a child process with a stand-in nbdkit module, and check "
@@ -171,7 +186,14 @@ def _with_imported(script: Script, found: Imported) -> Script:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if args.stubs is not None:
+        if args.scripts:
+            return _fail("--stubs takes no SCRIPT")
+        return _write_stubs(args.stubs)
+    if not args.scripts:
+        p.error("the following arguments are required: SCRIPT")
     several = len(args.scripts) > 1
     if several:
         for flag, given in (("-o", args.output), ("-S", args.emit_c),
@@ -200,9 +222,17 @@ def main(argv: list[str] | None = None) -> int:
 
     if (args.freeze or args.exclude) and not args.standalone:
         return _fail("--freeze and --exclude need --standalone")
+    disabled = set()
+    for w in args.warnings:
+        name = w[3:] if w.startswith("no-") else w
+        if name not in rules.WARNINGS:
+            return _fail(f"unknown warning option '-W{w}' (warnings: "
+                         f"{', '.join(sorted(rules.WARNINGS))})")
+        (disabled.add if w.startswith("no-") else disabled.discard)(name)
     diags = Diagnostics(werror=args.werror,
                         show_unchecked=(args.verbose if args.unchecked is None
-                                        else args.unchecked))
+                                        else args.unchecked),
+                        disabled=frozenset(disabled))
     scripts = [check_script(path, diags, args.import_)
                for path in args.scripts]
     if args.standalone and not args.check:
@@ -218,14 +248,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             site = bake_site()
         except SiteError as e:
-            diags.emit()
+            report(diags, args)
             return _fail(str(e))
     parts = {}
     if args.standalone and site is not None:
         for script in scripts:
             assert script is not None
             parts[script.path] = _standalone_parts(script, site, diags, args)
-    diags.emit()
+    report(diags, args)
     if diags.has_errors or any(s is None for s in scripts):
         return 1
     if args.check:
@@ -239,6 +269,40 @@ def main(argv: list[str] | None = None) -> int:
         except (BuildError, OSError) as e:
             return _fail(str(e))
     return 0
+
+
+def _write_stubs(directory: str) -> int:
+    from . import nbdkit_header, stubs
+    try:
+        stubs.write(directory, nbdkit_header.load())
+    except nbdkit_header.RecordError as e:
+        return _fail(f"{e.path}: {e}")
+    except OSError as e:
+        return _fail(f"cannot write the stubs: {e}")
+    return 0
+
+
+def report(diags: Diagnostics, args: argparse.Namespace) -> None:
+    """Show the diagnostics in the format asked for."""
+    fmt = args.format
+    if fmt == "text":
+        diags.emit()
+        return
+    version = buildconfig.VERSION
+    if fmt.endswith("-file"):
+        ours = set(args.scripts)
+        for path in args.scripts:
+            # A diagnostic about no script (nbdkit's record) goes in each.
+            mine = [d for d in diags.ordered()
+                    if d.file == path or d.file not in ours]
+            text = (machine.to_json(mine) if fmt == "json-file"
+                    else machine.to_sarif(mine, version))
+            write_atomic(machine.output_file(path, fmt), text)
+        return
+    text = (machine.to_sarif(diags.ordered(), version)
+            if fmt == "sarif-stderr" else machine.to_json(diags.ordered()))
+    sys.stderr.write(text)
+    sys.stderr.flush()
 
 
 def output_path(name: str, args: argparse.Namespace) -> str:
@@ -257,8 +321,7 @@ def output_path(name: str, args: argparse.Namespace) -> str:
 
 def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
                       args: argparse.Namespace):
-    tree = ast.parse(script.source, script.filename)
-    parts, found = standalone.prepare(script, tree, site, diags,
+    parts, found = standalone.prepare(script, site, diags,
                                       tuple(args.freeze),
                                       tuple(args.exclude))
     if parts.libraries:
@@ -266,6 +329,12 @@ def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
         print(f"{script.path}: note: the embedded C extensions "
               f"({', '.join(e.name for e in parts.extensions)}) need "
               f"{', '.join(parts.libraries)} at run time", file=sys.stderr)
+    if parts.left_out and any(m.name == "hashlib" for m in parts.modules):
+        print(f"{script.path}: note: libpython's archive lacks the code of "
+              f"the built-in modules {', '.join(parts.left_out)}, which "
+              "the plugin leaves out: hashlib takes what it can from "
+              "OpenSSL (_hashlib), and logs an error for each algorithm "
+              "only those modules provide", file=sys.stderr)
     if args.verbose:
         for m in found.missing:
             print(f"{script.path}: note: module {m.name!r} "

@@ -53,7 +53,7 @@ class DeclarationReader(Reporter):
             if d.conditional is not None:
                 self.error_at(d, f"the API version must be declared at top "
                               f"level, not inside '{d.conditional}': "
-                              "pyplugin-gen fixes it at build time")
+                              "pyplugin-gen fixes it at build time", rule="api-declaration")
                 ok = False
         forms = {d.name for d in decls}
         if len(forms) > 1:
@@ -61,7 +61,7 @@ class DeclarationReader(Reporter):
             self.error_at(decls[-1], "both API_VERSION and api_version() "
                           "are declared; declare the API version once",
                           [self.note_at(first, "the other declaration is "
-                                        "here")])
+                                        "here")], rule="api-declaration")
             ok = False
         if not ok:
             self.script.dialect_known = False
@@ -83,11 +83,11 @@ class DeclarationReader(Reporter):
         if d.kind not in ("literal", "other", "lambda", "alias") or \
                 value is None:
             self.error_at(d, "API_VERSION must be assigned the integer "
-                          "literal 1 or 2 (API_VERSION = 2)")
+                          "literal 1 or 2 (API_VERSION = 2)", rule="api-declaration")
             return None
         if not isinstance(value, ast.Constant):
             self.error(value, "API_VERSION must be the integer literal 1 "
-                       "or 2, not an expression")
+                       "or 2, not an expression", rule="api-declaration")
             return None
         return self.version_literal(value, "API_VERSION")
 
@@ -98,16 +98,16 @@ class DeclarationReader(Reporter):
             self.error_at(d, f"api_version is not a function; to declare "
                           f"the API version write API_VERSION = "
                           f"{d.value.value} (or def api_version(): return "
-                          f"{d.value.value})")
+                          f"{d.value.value})", rule="api-declaration")
             return None
         if d.kind != "def" or not isinstance(fn, ast.FunctionDef) or \
                 d.decorated:
             self.error_at(d, "api_version must be declared as a plain "
-                          "'def api_version(): return 2'")
+                          "'def api_version(): return 2'", rule="api-declaration")
             return None
         if not d.signature or not d.signature.accepts(0):
             self.error_at(d, "api_version() takes no parameters; it is "
-                          "called as api_version()")
+                          "called as api_version()", rule="api-declaration")
             return None
         body = fn.body
         if body and isinstance(body[0], ast.Expr) and \
@@ -120,22 +120,22 @@ class DeclarationReader(Reporter):
             if isinstance(value, ast.Constant):
                 return self.version_literal(value, "api_version()")
             self.error(value, "api_version() must return the integer "
-                       "literal 1 or 2, not an expression")
+                       "literal 1 or 2, not an expression", rule="api-declaration")
             return None
         self.error_at(d, "api_version() must be a single return of the "
                       "integer literal 1 or 2, so that the version is known "
-                      "without running the script")
+                      "without running the script", rule="api-declaration")
         return None
 
     def version_literal(self, value: ast.Constant, form: str) -> int | None:
         v = value.value
         if type(v) is not int:
             self.error(value, f"{form} must be the integer literal 1 or 2, "
-                       f"not {describe_literal(value)} ({v!r})")
+                       f"not {describe_literal(value)} ({v!r})", rule="api-declaration")
             return None
         if v not in (1, 2):
             self.error(value, f"{form} declares API version {v}; only "
-                       "1 and 2 exist")
+                       "1 and 2 exist", rule="api-declaration")
             return None
         return v
 
@@ -151,7 +151,7 @@ class DeclarationReader(Reporter):
                 c = next(c for c in cands if c.conditional)
                 self.error_at(c, f"'{name}' must be assigned at top level, "
                               f"not inside '{c.conditional}': pyplugin-gen "
-                              "bakes it into the plugin at build time")
+                              "bakes it into the plugin at build time", rule="metadata")
                 continue
             value = d.value
             if not (isinstance(value, ast.Constant) and
@@ -161,9 +161,9 @@ class DeclarationReader(Reporter):
                         else None) or d.what or "an expression"
                 message = f"'{name}' must be a string literal, not {what}"
                 if value is not None:
-                    self.error(at, message)
+                    self.error(at, message, rule="metadata")
                 else:
-                    self.error_at(d, message)
+                    self.error_at(d, message, rule="metadata")
                 continue
             text = value.value
             if not self.c_safe(value, f"'{name}'", text):
@@ -172,7 +172,7 @@ class DeclarationReader(Reporter):
                 self.error(value, f"magic_config_key {text!r} is not a key "
                            "nbdkit accepts: a key must begin with an ASCII "
                            "letter and contain only ASCII letters, digits, "
-                           "'.', '_' and '-'")
+                           "'.', '_' and '-'", rule="metadata")
                 continue
             self.script.metadata[name] = Metadata(text, d.line, d.col)
         doc = self.script.docstring
@@ -193,7 +193,7 @@ class DeclarationReader(Reporter):
         if problem is None:
             return True
         if node is not None:
-            self.error(node, f"{what} {problem}")
+            self.error(node, f"{what} {problem}", rule="metadata")
         else:
-            self.diags.error(self.script.path, 1, 1, f"{what} {problem}")
+            self.diags.error(self.script.path, 1, 1, f"{what} {problem}", rule="metadata")
         return False

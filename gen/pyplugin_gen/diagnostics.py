@@ -7,7 +7,9 @@ means the file as a whole (an unreadable file) and prints as FILE: only.
 On a terminal, as gcc does, each diagnostic is followed by its source line
 and a caret, and the output is coloured (unless NO_COLOR is set or TERM is
 "dumb").  Anywhere else the output is plain, one line per diagnostic, so
-that it can be parsed.
+that it can be parsed.  Every diagnostic names its rule (rules.py); a
+warning shows it as gcc shows its option, `[-Wname]`.  machine.py writes
+the same diagnostics as JSON or SARIF.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import re
 import sys
 from dataclasses import dataclass, field
 from typing import TextIO
+
+from .rules import BY_NAME as RULES
 
 
 class Severity(enum.Enum):
@@ -35,6 +39,8 @@ class Diagnostic:
     message: str
     length: int = 1  # characters underlined from col, for the caret line
     notes: tuple["Diagnostic", ...] = field(default=())
+    rule: str = ""  # rules.py's name; empty for a note attached to another
+    promoted: bool = False  # a warning made an error by -Werror
 
     @property
     def location(self) -> str:
@@ -45,8 +51,24 @@ class Diagnostic:
                 where += f":{self.col}"
         return where
 
+    @property
+    def option(self) -> str:
+        """gcc's display of the option behind a warning: -Wname, or
+        -Werror=name when -Werror made it an error; else empty."""
+        if self.promoted:
+            return f"-Werror={self.rule}"
+        if self.severity is Severity.WARNING:
+            return f"-W{self.rule}"
+        return ""
+
+    @property
+    def text(self) -> str:
+        """The message as the text format shows it."""
+        option = self.option
+        return f"{self.message} [{option}]" if option else self.message
+
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity.value}: {self.message}"
+        return f"{self.location}: {self.severity.value}: {self.text}"
 
 
 def source_lines(text: str) -> list[str]:
@@ -90,16 +112,20 @@ def _isatty(stream: TextIO) -> bool:
 class Diagnostics:
     """Collects the diagnostics of one run of the generator.
 
-    With werror, warnings are recorded as errors, marked [-Werror] as gcc
-    marks them.  What the checks could not see (unchecked) is recorded as
-    a note only with show_unchecked (-v, -Wunchecked): it is no mistake.
+    With werror, warnings are recorded as errors, marked [-Werror=name]
+    as gcc marks them; a warning whose rule is in disabled (-Wno-name) is
+    not recorded.  What the checks could not see (unchecked) is recorded
+    as a note only with show_unchecked (-v, -Wunchecked): it is no
+    mistake.
     """
 
     def __init__(self, werror: bool = False,
-                 show_unchecked: bool = False) -> None:
+                 show_unchecked: bool = False,
+                 disabled: frozenset[str] = frozenset()) -> None:
         self.items: list[Diagnostic] = []
         self.werror = werror
         self.show_unchecked = show_unchecked
+        self.disabled = disabled
         # Decoded source lines per file, for the caret display.
         self.sources: dict[str, list[str]] = {}
 
@@ -108,30 +134,34 @@ class Diagnostics:
 
     def add(self, file: str, line: int, col: int, severity: Severity,
             message: str, length: int = 1,
-            notes: tuple[Diagnostic, ...] | list[Diagnostic] = ()
-            ) -> Diagnostic:
-        if severity is Severity.WARNING and self.werror:
-            severity = Severity.ERROR
-            message += " [-Werror]"
-        d = Diagnostic(file, line, col, severity, message, max(length, 1),
-                       tuple(notes))
-        self.items.append(d)
-        return d
+            notes: tuple[Diagnostic, ...] | list[Diagnostic] = (), *,
+            rule: str) -> None:
+        assert rule in RULES, f"no rule {rule!r}"
+        promoted = False
+        if severity is Severity.WARNING:
+            if rule in self.disabled:
+                return
+            if self.werror:
+                severity, promoted = Severity.ERROR, True
+        self.items.append(Diagnostic(file, line, col, severity, message,
+                                     max(length, 1), tuple(notes), rule,
+                                     promoted))
 
     def error(self, file: str, line: int, col: int, message: str,
-              length: int = 1, notes=()) -> Diagnostic:
-        return self.add(file, line, col, Severity.ERROR, message, length,
-                        notes)
+              length: int = 1, notes=(), *, rule: str) -> None:
+        self.add(file, line, col, Severity.ERROR, message, length, notes,
+                 rule=rule)
 
     def warning(self, file: str, line: int, col: int, message: str,
-                length: int = 1, notes=()) -> Diagnostic:
-        return self.add(file, line, col, Severity.WARNING, message, length,
-                        notes)
+                length: int = 1, notes=(), *, rule: str) -> None:
+        self.add(file, line, col, Severity.WARNING, message, length, notes,
+                 rule=rule)
 
     def unchecked(self, file: str, line: int, col: int, message: str,
                   length: int = 1) -> None:
         if self.show_unchecked:
-            self.add(file, line, col, Severity.NOTE, message, length)
+            self.add(file, line, col, Severity.NOTE, message, length,
+                     rule="unchecked")
 
     @property
     def has_errors(self) -> bool:
@@ -173,7 +203,7 @@ class Diagnostics:
             return f"{_COLOURS[key]}{text}{_RESET}" if colour else text
 
         text = (f"{paint('location', d.location + ':')} "
-                f"{paint(d.severity, d.severity.value + ':')} {d.message}\n")
+                f"{paint(d.severity, d.severity.value + ':')} {d.text}\n")
         if caret:
             text += self.caret_lines(d, colour)
         return text

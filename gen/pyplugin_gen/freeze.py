@@ -13,6 +13,10 @@ followed.
 Modules built into libpython, and those Python freezes itself, are not
 frozen again (their own imports are followed all the same).  C
 extensions are kept apart: the plugin embeds their shared objects.
+
+Which modules are built in or frozen, and which extension file names
+import, are the target Python's: target_closure() runs closure() in a
+child of it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import _imp
 import ast
 import dataclasses
 import importlib.machinery
+import json
+import os
 import sys
 from dataclasses import dataclass, field
 
@@ -310,7 +316,8 @@ def closure(tree: ast.Module, path: list[str],
     for name in (*RUNTIME_MODULES, *freeze):
         if not want(name, (), 0, False) and diags is not None:
             diags.error(script_path, 0, 0,
-                        f"module {name!r} to freeze cannot be found")
+                        f"module {name!r} to freeze cannot be found",
+                        rule="standalone-module")
     for imp in script.imports:
         if not fallback_needed(imp):
             continue
@@ -319,7 +326,8 @@ def closure(tree: ast.Module, path: list[str],
             report = (diags.warning if imp.conditional else diags.error)
             report(script_path, imp.line, 1,
                    f"module {imp.name!r} cannot be found on the build's "
-                   "module path; a standalone plugin cannot import it")
+                   "module path; a standalone plugin cannot import it",
+                   rule="module-not-found")
         for sub in imp.fromlist:
             _want_submodule(finder, want, imp.name, sub, (), imp.line)
 
@@ -366,3 +374,64 @@ def _parse(path: str) -> ast.Module | None:
             return ast.parse(f.read(), path)
     except (OSError, SyntaxError, ValueError):
         return None
+
+
+# The child's side of target_closure: this module imported from the
+# generator's directory (argv[1]), a request on stdin, the closure and
+# the diagnostics it would have given on stdout.
+_CHILD = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from pyplugin_gen import freeze
+freeze.serve()
+"""
+
+
+class _Recorder:
+    """Diagnostics as calls, for the generator to make again."""
+
+    def __init__(self) -> None:
+        self.calls: list[list] = []
+
+    def error(self, *args, **kwargs) -> None:
+        self.calls.append(["error", args, kwargs])
+
+    def warning(self, *args, **kwargs) -> None:
+        self.calls.append(["warning", args, kwargs])
+
+
+def serve() -> None:
+    request = json.load(sys.stdin)
+    tree = ast.parse(request["source"].encode("latin-1"),
+                     request["filename"])
+    diags = _Recorder()
+    found = closure(tree, request["path"], tuple(request["freeze"]),
+                    tuple(request["exclude"]), diags,  # type: ignore
+                    request["script_path"])
+    json.dump({"closure": dataclasses.asdict(found),
+               "diagnostics": diags.calls}, sys.stdout)
+
+
+def target_closure(source: bytes, filename: str, path: list[str],
+                   freeze: tuple[str, ...], exclude: tuple[str, ...],
+                   diags: Diagnostics, script_path: str) -> Closure:
+    """closure() of the script's source, computed by the target Python."""
+    from .build import run_target
+    request = {"source": source.decode("latin-1"), "filename": filename,
+               "path": path, "freeze": freeze, "exclude": exclude,
+               "script_path": script_path}
+    generator_dir = os.path.dirname(os.path.dirname(os.path.abspath(
+        __file__)))
+    proc = run_target(["-S", "-s", "-E", "-B", "-c", _CHILD, generator_dir],
+                      "finding the modules to freeze",
+                      input=json.dumps(request).encode())
+    answer = json.loads(proc.stdout)
+    for kind, args, kwargs in answer["diagnostics"]:
+        getattr(diags, kind)(*args, **kwargs)
+    c = answer["closure"]
+    return Closure(
+        modules=[Module(**dict(m, chain=tuple(m["chain"])))
+                 for m in c["modules"]],
+        missing=[Missing(**dict(m, chain=tuple(m["chain"])))
+                 for m in c["missing"]],
+        file_uses=[tuple(u) for u in c["file_uses"]])

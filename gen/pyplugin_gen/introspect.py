@@ -10,10 +10,10 @@ the Script read from the source as it was; the caller checks (and the
 plugin registers) exactly those callbacks, so the checks judge what
 Python will call.
 
-The child is the generator's own interpreter (the Python the plugin
-links), runs the script as __main__ with __file__ set to its file name
-and sys.path as the plugin would have it (no script directory), with
-stdin from /dev/null and the script's output sent to stderr, and is
+The child is the target Python (the one the plugin links, which may not
+be the generator's own interpreter), runs the script as __main__ with
+__file__ set to its file name and sys.path as the plugin would have it
+(no script directory), with stdin from /dev/null and the script's output sent to stderr, and is
 killed after IMPORT_TIMEOUT seconds.  Its report comes back as JSON on
 its original stdout.
 """
@@ -25,10 +25,9 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass
 
-from . import nbdkit_header
+from . import buildconfig, nbdkit_header
 from .callbacks import BY_NAME
 from .diagnostics import Diagnostics, note
 from .reporter import with_article
@@ -90,14 +89,61 @@ def shutdown():
 def is_tls():
     raise RuntimeError("is_tls failed")
 
-def peer_pid():
-    raise RuntimeError("peer_pid failed")
+def _no_client(what):
+    def helper():
+        raise ValueError(what + " failed")
+    helper.__name__ = what
+    return helper
 
-def peer_uid():
-    raise RuntimeError("peer_uid failed")
+peer_pid = _no_client("peer_pid")
+peer_uid = _no_client("peer_uid")
+peer_gid = _no_client("peer_gid")
+peer_security_context = _no_client("peer_security_context")
+peer_tls_dn = _no_client("peer_tls_dn")
+peer_tls_issuer_dn = _no_client("peer_tls_issuer_dn")
 
-def peer_gid():
-    raise RuntimeError("peer_gid failed")
+_DELAY = _re.compile(r"\s*([0-9]+(?:\.[0-9]*)?)\s*(s|ms|us|\u03bcs|ns)?\s*\Z")
+
+def parse_delay(what, s):
+    m = _DELAY.match(s)
+    if not m:
+        raise ValueError("%s: cannot parse delay: %s" % (what, s))
+    ns = round(float(m.group(1)) * {None: 1e9, "s": 1e9, "ms": 1e6,
+                                     "us": 1e3, "\u03bcs": 1e3,
+                                     "ns": 1}[m.group(2)])
+    return divmod(ns, 1000000000)
+
+_RATIO = _re.compile(r"\s*([0-9.eE+-]+)\s*([:/])\s*([0-9.eE+-]+)\s*\Z")
+
+def parse_probability(what, s):
+    try:
+        m = _RATIO.match(s)
+        if m:
+            p = float(m.group(1)) / float(m.group(3))
+        elif s.strip().endswith("%"):
+            p = float(s.strip()[:-1]) / 100
+        else:
+            p = float(s)
+    except (ValueError, ZeroDivisionError):
+        p = -1.0
+    if not 0 <= p < float("inf"):
+        raise ValueError("%s: cannot parse probability: %s" % (what, s))
+    return p
+
+def debug_hexdump(buf, prefix, start):
+    memoryview(buf)
+
+def debug_hexdiff(buf1, buf2, prefix, start):
+    if len(memoryview(buf1).cast("B")) != len(memoryview(buf2).cast("B")):
+        raise ValueError("debug_hexdiff: the buffers differ in length")
+
+def name():
+    return None
+
+def timestamp():
+    import datetime
+    return datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M:%S.%f")
 
 def stdio_safe():
     return True
@@ -109,7 +155,7 @@ def realpath(path):
     return _os.path.realpath(path)
 
 def read_password(value):
-    return value
+    return _os.fsencode(value)
 
 def nanosleep(sec, nsec):
     return True
@@ -237,7 +283,7 @@ def run_child(script: Script) -> tuple[dict | None, str, str | None]:
         helpers = constants = None  # check_against_header reports it
     request = {"names": list(BY_NAME), "stand_in": STAND_IN,
                "constants": constants, "helpers": helpers}
-    command = [sys.executable, "-c", _CHILD, script.path, script.filename,
+    command = [buildconfig.PYTHON, "-c", _CHILD, script.path, script.filename,
                json.dumps(request)]
     env = dict(os.environ)
     env.pop("PYTHONSTARTUP", None)
@@ -249,7 +295,7 @@ def run_child(script: Script) -> tuple[dict | None, str, str | None]:
         return None, "", (f"importing the script did not finish within "
                           f"{limit:g} seconds")
     except OSError as e:
-        return None, "", f"cannot run {sys.executable}: {e.strerror}"
+        return None, "", f"cannot run {buildconfig.PYTHON}: {e.strerror}"
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode < 0:
         try:
@@ -273,7 +319,7 @@ def introspect(script: Script, diags: Diagnostics) -> Imported | None:
     path = script.path
     if failure is not None:
         notes = _stderr_notes(path, stderr)
-        diags.error(path, 1, 1, failure, notes=notes)
+        diags.error(path, 1, 1, failure, notes=notes, rule="import-failed")
         return None
     assert report is not None
     if "error" in report:
@@ -286,7 +332,8 @@ def introspect(script: Script, diags: Diagnostics) -> Imported | None:
         if last and (last[0] != path or last[1] != e["line"]):
             notes.append(note(last[0], last[1], 0, "raised here"))
         line = e["line"] or 1
-        diags.error(path, line, _indent(script, line), message, notes=notes)
+        diags.error(path, line, _indent(script, line), message, notes=notes,
+                    rule="import-failed")
         return None
     _compare_api(script, report.get("api", {}), diags)
     return Imported(_definitions(script, report["names"]))
@@ -373,4 +420,4 @@ def _compare_api(script: Script, api: dict, diags: Diagnostics) -> None:
         diags.error(script.path, 1, 1,
                     "after importing the script its API version is not the "
                     f"one its source declares ({have}); declare it once, "
-                    "as a literal: API_VERSION = 2")
+                    "as a literal: API_VERSION = 2", rule="api-declaration")

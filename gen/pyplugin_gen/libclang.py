@@ -1,10 +1,12 @@
 """Load libclang for the header reader and the format-string checker.
 
-Debian's python3-clang-14 looks for the bare name libclang-14.so, which
-the dynamic linker finds only when libclang-14-dev is installed (it owns
-that symlink).  Where that fails, the library is looked for under the
-names and directories LLVM packages use, newest first, and
-PYPLUGIN_GEN_LIBCLANG may name the file outright.
+Debian's python3-clang (the bindings of the release's LLVM, whatever its
+version) looks for the bare name libclang-N.so of that version, which
+the dynamic linker finds only when libclang-dev is installed (its
+libclang-N-dev owns that symlink).  Where that fails, the library is
+looked for under the names and directories LLVM packages use, the
+bindings' version first, then newest first, and PYPLUGIN_GEN_LIBCLANG
+may name the file outright.
 
 Only build and test tools use this: generating a plugin never needs
 libclang (the header record is read at make time).
@@ -60,7 +62,9 @@ def candidates() -> list[str]:
     patterns += ["/usr/lib/llvm-*/lib/libclang.so*",
                  "/usr/lib/*/libclang-*.so*", "/usr/lib*/libclang.so*"]
     for pattern in patterns:
-        found += sorted(glob.glob(pattern), key=_version_key, reverse=True)
+        found += sorted((f for f in glob.glob(pattern)
+                         if "libclang-cpp" not in f),  # the C++ API
+                        key=_version_key, reverse=True)
     lib = ctypes.util.find_library("clang")
     if lib:
         found.append(lib)
@@ -90,7 +94,7 @@ def index() -> ci.Index:
         if usable is None:
             raise LibclangError(
                 "cannot load libclang (tried " + ", ".join(tried) + "); "
-                "install libclang-14-dev, or set PYPLUGIN_GEN_LIBCLANG to "
+                "install libclang-dev, or set PYPLUGIN_GEN_LIBCLANG to "
                 "the library file")
         ci.Config.set_library_file(usable)
     try:
@@ -108,7 +112,7 @@ def library_file() -> str:
 
 def _register_evaluate(lib) -> None:
     """clang_Cursor_Evaluate and clang_Location_isInSystemHeader, which
-    the bindings of LLVM 14 leave out."""
+    older bindings leave out (declared here for every version alike)."""
     lib.clang_Cursor_Evaluate.argtypes = [ci.Cursor]
     lib.clang_Cursor_Evaluate.restype = ctypes.c_void_p
     lib.clang_EvalResult_getKind.argtypes = [ctypes.c_void_p]

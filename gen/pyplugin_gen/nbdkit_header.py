@@ -12,10 +12,12 @@ This module loads it, and uses it:
 - signature_mismatches(): the callback table against the header, for
   the tests (make check fails on any disagreement).
 - python_helpers(): the functions the plugin's built-in nbdkit module
-  has with this header: every nbdkit_* function it declares, except the
-  ones NOT_FOR_PYTHON explains.  runtime/module.c wraps each under
+  has with this header: the rows of the helper table (helpers.py) whose
+  nbdkit_* function it declares.  runtime/module.c wraps each under
   PYP_HAVE_<FUNCTION> of the C header made from the same record, and the
   tests hold the two to each other.
+- unexplained(): functions of the header that are neither a helper nor
+  in NOT_FOR_PYTHON (a newer nbdkit's; the tests fail on any).
 
 PYPLUGIN_GEN_NBDKIT_RECORD names another record to use instead (the
 tests generate against reduced headers with it).
@@ -29,6 +31,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from . import helpers
 from .callbacks import CALLBACKS, Callback
 from .diagnostics import Diagnostics
 from .script import METADATA, Script
@@ -37,9 +40,8 @@ RECORD_FILE = "nbdkit-header.json"
 RECORD_ENV = "PYPLUGIN_GEN_NBDKIT_RECORD"
 
 # nbdkit_* functions the built-in module leaves out, and why.  Every
-# other function the header declares is a helper of the module, named
-# without the prefix (nbdkit_disconnect -> nbdkit.disconnect); the tests
-# fail on a function that is neither wrapped nor listed here.
+# other function the header declares is a helper of the module, a row of
+# helpers.HELPERS; the tests fail on a function that is neither.
 NOT_FOR_PYTHON: dict[str, str] = {
     "nbdkit_error": "raise an exception: it is logged with its traceback",
     "nbdkit_verror": "takes a C va_list",
@@ -53,6 +55,10 @@ NOT_FOR_PYTHON: dict[str, str] = {
     "nbdkit_add_export": "the list_exports callback returns its exports",
     "nbdkit_use_default_export":
         "the list_exports callback returns its exports",
+    **{f"nbdkit_{f}": "a filter's list of extents; the extents callback "
+       "returns its extents"
+       for f in ("extents_new", "extents_free", "extents_count",
+                 "get_extent")},
     **{f"nbdkit_parse_{t}": "Python's int() parses integers"
        for t in ("int", "unsigned", "int8_t", "uint8_t", "int16_t",
                  "uint16_t", "int32_t", "uint32_t", "int64_t",
@@ -214,18 +220,26 @@ def signature_mismatches(callbacks: tuple[Callback, ...],
 
 def python_helpers(record: Record) -> list[str]:
     """The functions of the built-in nbdkit module with this header."""
-    return sorted(name[len("nbdkit_"):] for name in record.functions
-                  if name not in NOT_FOR_PYTHON)
+    return [h.name for h in helpers.available(record)]
+
+
+def unexplained(record: Record) -> list[str]:
+    """nbdkit_* functions of the header that are neither a helper nor
+    left out with a reason."""
+    return sorted(fn for fn in record.functions
+                  if fn not in helpers.BY_C_FUNCTION
+                  and fn not in NOT_FOR_PYTHON)
 
 
 def _once(diags: Diagnostics, file: str, message: str,
-          warning: bool = False) -> None:
+          rule: str = "nbdkit-support") -> None:
     """A diagnostic about the record rather than a script: once per run,
     however many scripts are checked."""
     if any(d.file == file and d.message.startswith(message)
            for d in diags.items):
         return
-    (diags.warning if warning else diags.error)(file, 0, 0, message)
+    level = diags.warning if rule == "stale-record" else diags.error
+    level(file, 0, 0, message, rule=rule)
 
 
 def check_against_header(script: Script, diags: Diagnostics) -> None:
@@ -242,7 +256,7 @@ def check_against_header(script: Script, diags: Diagnostics) -> None:
         _once(diags, record.path,
               f"nbdkit's header changed since make read it ({stale[0]}); "
               "run make again so that checks and the nbdkit module match "
-              "the installed nbdkit", warning=True)
+              "the installed nbdkit", rule="stale-record")
 
     def lacks(name: str) -> str:
         return (f"its struct nbdkit_plugin (nbdkit-plugin.h) has no {name} "
@@ -258,7 +272,8 @@ def check_against_header(script: Script, diags: Diagnostics) -> None:
                 diags.error(script.path, d.line, d.col,
                             f"callback '{cb.name}' is not supported by "
                             f"nbdkit {version}: {lacks(cb.name)}; a newer "
-                            "nbdkit is needed", d.length)
+                            "nbdkit is needed", d.length,
+                            rule="nbdkit-support")
             else:
                 _once(diags, record.path,
                       f"nbdkit {version} is too old: every plugin "
@@ -276,4 +291,4 @@ def check_against_header(script: Script, diags: Diagnostics) -> None:
             diags.error(script.path, meta.line, meta.col,
                         f"'{name}' is not supported by nbdkit {version}: "
                         f"{lacks(name)}; a newer nbdkit is needed",
-                        len(name))
+                        len(name), rule="nbdkit-support")

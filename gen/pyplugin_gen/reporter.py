@@ -73,7 +73,8 @@ class Reporter:
                 return line, m.start(1) + 1
         return line, col
 
-    def error(self, node: ast.AST, message: str, notes=()) -> None:
+    def error(self, node: ast.AST, message: str, notes=(), *,
+              rule: str) -> None:
         """An error at node, underlining all of it when it is on one
         line."""
         line, col = self.pos(node)
@@ -82,11 +83,13 @@ class Reporter:
                 node.end_col_offset is not None:
             end = char_col(self.script.lines, line, node.end_col_offset)
             length = max(1, end - col)
-        self.diags.error(self.script.path, line, col, message, length, notes)
+        self.diags.error(self.script.path, line, col, message, length, notes,
+                         rule=rule)
 
-    def error_at(self, d: Definition, message: str, notes=()) -> None:
+    def error_at(self, d: Definition, message: str, notes=(), *,
+                 rule: str) -> None:
         self.diags.error(self.script.path, d.line, d.col, message, d.length,
-                         notes)
+                         notes, rule=rule)
 
     def note_at(self, d: Definition, message: str) -> Diagnostic:
         return note(self.script.path, d.line, d.col, message, d.length)

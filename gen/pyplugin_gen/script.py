@@ -23,7 +23,7 @@ from .callbacks import BY_NAME, Dialect
 from .declarations import API_FORMS, METADATA, DeclarationReader, Metadata
 from .diagnostics import Diagnostics, source_lines
 from .reporter import Reporter, describe_literal
-from .signatures import Names, Seen, Signature, own_scope
+from .signatures import Names, Seen, Signature, Source, own_scope
 
 # Names whose every module-level binding the reader tracks.
 _TRACKED = frozenset(BY_NAME) | frozenset(METADATA) | frozenset(API_FORMS)
@@ -57,6 +57,8 @@ class Definition:
     # Why the signature cannot be seen, when it is None.
     unseen: str = ""
     length: int = 1  # length of the name, for the caret display
+    # Where its result comes from, when the script's code shows it.
+    source: Source | None = field(default=None, compare=False, repr=False)
     value: ast.expr | None = field(default=None, compare=False, repr=False)
     node: ast.AST | None = field(default=None, compare=False, repr=False)
 
@@ -121,7 +123,7 @@ def read(path: str, diags: Diagnostics) -> Script | None:
             source = f.read()
     except OSError as e:
         diags.error(path, 0, 0, f"cannot read script: "
-                    f"{e.strerror or e}")
+                    f"{e.strerror or e}", rule="unreadable")
         return None
     script = Script(path, os.path.basename(path), source)
     try:
@@ -130,7 +132,7 @@ def read(path: str, diags: Diagnostics) -> Script | None:
         # The name travels in the plugin as a C string and becomes the
         # script's __file__, which must be valid UTF-8.
         diags.error(path, 0, 0, "the script's file name is not valid UTF-8;"
-                    " rename it")
+                    " rename it", rule="unreadable")
         return None
     text = _decode(script, diags)
     if text is None:
@@ -154,7 +156,8 @@ def _decode(script: Script, diags: Diagnostics) -> str | None:
         # A bad coding line, or a BOM that contradicts it.  Point at the
         # declared encoding name when there is one.
         line, col = _coding_position(source)
-        diags.error(path, line, col, f"cannot decode script: {e.msg}")
+        diags.error(path, line, col, f"cannot decode script: {e.msg}",
+                    rule="decode")
         return None
     try:
         return source.decode(encoding)
@@ -167,7 +170,8 @@ def _decode(script: Script, diags: Diagnostics) -> str | None:
                     f"cannot decode script as {encoding}: {e.reason} "
                     f"(byte{'s' if len(bad) > 1 else ''} "
                     f"{' '.join('0x%02x' % b for b in bad)}); declare the "
-                    "encoding with a '# -*- coding: NAME -*-' line (PEP 263)")
+                    "encoding with a '# -*- coding: NAME -*-' line (PEP 263)",
+                    rule="decode")
         return None
 
 
@@ -188,7 +192,8 @@ def _parse(script: Script, text: str, diags: Diagnostics) -> ast.Module | None:
     if nul != -1:
         line = text.count("\n", 0, nul) + 1
         col = nul - (text.rfind("\n", 0, nul) + 1) + 1
-        diags.error(path, line, col, "source code cannot contain null bytes")
+        diags.error(path, line, col, "source code cannot contain null bytes",
+                    rule="syntax")
         return None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -204,14 +209,14 @@ def _parse(script: Script, text: str, diags: Diagnostics) -> ast.Module | None:
             if e.end_lineno == e.lineno and e.end_offset and col \
                     and e.end_offset > col:
                 length = e.end_offset - col
-            diags.error(path, line, col, e.msg, length)
+            diags.error(path, line, col, e.msg, length, rule="syntax")
             return None
         except (RecursionError, MemoryError):
             diags.error(path, 1, 1, "the script is nested too deeply for "
-                        "Python to compile")
+                        "Python to compile", rule="syntax")
             return None
         except ValueError as e:  # defensive: anything else compile rejects
-            diags.error(path, 1, 1, str(e))
+            diags.error(path, 1, 1, str(e), rule="syntax")
             return None
     seen = set()
     for w in caught:
@@ -223,7 +228,8 @@ def _parse(script: Script, text: str, diags: Diagnostics) -> ast.Module | None:
             continue
         seen.add((line, message))
         col, length = _warning_column(script, line, message)
-        diags.warning(path, line, col, message, length)
+        diags.warning(path, line, col, message, length,
+                      rule="python-warning")
     return tree
 
 
@@ -392,13 +398,15 @@ class _Reader(Reporter):
                      length=len(name), value=value, node=target)
         if isinstance(value, ast.Lambda):
             return Definition(kind="lambda", signature=Signature.of(value.args),
-                              generator=_is_generator_lambda(value), **where)
+                              generator=_is_generator_lambda(value),
+                              source=Source(value), **where)
         if isinstance(value, ast.Name) and value.id in self.script.functions:
             f = self.script.functions[value.id]
             return Definition(kind="alias", signature=f.signature,
                               is_async=f.is_async, generator=f.generator,
                               decorated=f.decorated, via=f.via,
                               origin=f.origin, unseen=f.unseen,
+                              source=f.source,
                               what=f"an alias of '{value.id}'", **where)
         literal = describe_literal(value) if value is not None else None
         if literal is not None:
@@ -427,7 +435,8 @@ class _Reader(Reporter):
         if seen.origin is not None:
             origin = (*self.name_pos(seen.origin, seen.origin.name),
                       seen.origin.name)
-        return dict(via=seen.via, origin=origin, unseen=seen.unseen)
+        return dict(via=seen.via, origin=origin, unseen=seen.unseen,
+                    source=seen.source)
 
     def bind(self, d: Definition) -> None:
         self.script.bound.setdefault(d.name, (d.line, d.col))
@@ -455,7 +464,8 @@ class _Reader(Reporter):
                 f"{what} '{d.name}' is defined again; the last definition "
                 "is the one used, as in Python", d.length,
                 [self.note_at(previous, f"previous definition of "
-                                        f"'{d.name}' was here")])
+                                        f"'{d.name}' was here")],
+                rule="redefined")
         self.last[d.name] = d
         cands[:] = [d]
 

@@ -19,6 +19,10 @@ is in the script, it is read through:
 Anything else (an import, another decorator, the result of another call)
 cannot be seen without running the script: its Seen has no signature and
 says why.
+
+What such a callable returns is read through the same way (Source): the
+return statements of the def whose body runs, where a wrapper's `return
+fn(h, *args)` of the function it wraps gives that function's returns.
 """
 
 from __future__ import annotations
@@ -66,6 +70,17 @@ class Function(Protocol):
 
     signature: Signature | None
     node: ast.AST | None
+    source: Source | None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a callable's result comes from: what fn's return statements
+    return, where a call of one of the names in `wraps` (a decorator's
+    parameter, inside its wrapper) returns what that Source returns."""
+
+    fn: ast.FunctionDef | ast.Lambda
+    wraps: tuple[tuple[str, "Source"], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,8 @@ class Seen:
     origin: ast.AST | None = None
     # Why the signature cannot be seen, when it is None.
     unseen: str = ""
+    # Where its result comes from, when the script's code shows it.
+    source: Source | None = None
 
 
 class Names:
@@ -125,7 +142,7 @@ class Names:
     def decorated(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Seen:
         """What fn accepts once its decorators have been applied (the one
         nearest the def first, as Python applies them)."""
-        seen = Seen(Signature.of(fn.args))
+        seen = Seen(Signature.of(fn.args), source=Source(fn))
         for deco in reversed(fn.decorator_list):
             seen = self.through(deco, seen)
             if seen.signature is None:
@@ -150,8 +167,10 @@ class Names:
                                       for d in wrapper.decorator_list):
             return Seen(None, unseen=f"decorated with '{label}', whose "
                         "result cannot be seen")
+        wraps = ((params[0], seen.source),) \
+            if params and seen.source is not None else ()
         return Seen(Signature.of(wrapper.args), f"decorated with '{label}'",
-                    wrapper)
+                    wrapper, source=Source(wrapper, wraps))
 
     def _wraps(self, deco: ast.expr) -> bool:
         """functools.wraps(...) copies names, not parameters."""
@@ -196,7 +215,8 @@ class Names:
         origin = target.node if isinstance(target.node, ast.FunctionDef) \
             else None
         return Seen(target.signature.bind(n, keywords),
-                    f"as {text}, with {n} argument{s} bound", origin)
+                    f"as {text}, with {n} argument{s} bound", origin,
+                    source=target.source)
 
     def instance(self, cls: ast.ClassDef) -> Seen:
         call = next((s for s in cls.body
@@ -206,7 +226,8 @@ class Names:
             return Seen(None, unseen=f"an instance of the class "
                         f"'{cls.name}', whose __call__ cannot be seen")
         return Seen(Signature.of(call.args).bind(1),
-                    f"as an instance of '{cls.name}'", call)
+                    f"as an instance of '{cls.name}'", call,
+                    source=Source(call))
 
 
 # Decorators that return the function they are given.

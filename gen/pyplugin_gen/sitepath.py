@@ -1,17 +1,18 @@
-"""What `import site` computes on the build machine, for the plugin to
-record (runtime/site.c uses the record instead of running site while it
-still holds).  Computed once per pyplugin-gen run: it is the same for
-every script built.
+"""What `import site` computes on the build machine with the target
+Python, for the plugin to record (runtime/site.c uses the record instead
+of running site while it still holds).  Computed once per pyplugin-gen
+run: it is the same for every script built.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from dataclasses import dataclass
 
-# Run by the same interpreter with -E -s -S: what `import site` at
+from .build import BuildError, run_target
+
+# Run by the target Python with -E -s -S: what `import site` at
 # start-up makes of this machine, without the build's PYTHONPATH (the
 # plugin adds the one it runs with) and without a user site directory
 # (with one, the plugin runs site at start-up instead).  The import
@@ -73,13 +74,13 @@ class SiteError(Exception):
 
 
 def bake_site() -> Site:
-    """What `import site` computes with this Python on this machine."""
-    proc = subprocess.run(
-        [sys.executable, "-E", "-s", "-S", "-c", _SITE],
-        capture_output=True, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        raise SiteError("recording sys.path failed:\n"
-                        + proc.stderr.decode(errors="replace"))
+    """What `import site` computes with the target Python on this
+    machine."""
+    try:
+        proc = run_target(["-E", "-s", "-S", "-c", _SITE],
+                          "recording sys.path", stdin=subprocess.DEVNULL)
+    except BuildError as e:
+        raise SiteError(str(e)) from e
     d = json.loads(proc.stdout)
     return Site(
         executable=d["executable"],

@@ -14,17 +14,16 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 from dataclasses import dataclass
 
 from . import buildconfig
-from .build import DUMPS, BuildError
+from .build import DUMPS, BuildError, run_target
 from .diagnostics import Diagnostics
-from .freeze import Closure, Module, closure
+from .freeze import Closure, Module, target_closure
 from .script import Script
 from .sitepath import Site
 
-# Run by the generator's Python with a fixed hash seed, as the script's
+# Run by the target Python with a fixed hash seed, as the script's
 # own bytecode is (build.py): the marshalled code of each module.  Code
 # objects are named "<frozen NAME>", as Python names those it freezes.
 _COMPILE = f"""
@@ -69,6 +68,7 @@ class Standalone:
     prefix: str
     stdlib_dir: str
     sources: tuple[str, ...]  # the files it was made from
+    left_out: tuple[str, ...]  # built-in modules the plugin has not
 
     @property
     def module_bytes(self) -> int:
@@ -104,7 +104,7 @@ def _module_error(script: Script, diags: Diagnostics, m: Module,
                   why: str) -> None:
     diags.error(script.path, m.line, 1 if m.line else 0,
                 f"module {m.name!r} ({_chain(m)}) cannot work in a "
-                f"standalone plugin: {why}")
+                f"standalone plugin: {why}", rule="standalone-module")
 
 
 def _extension(script: Script, diags: Diagnostics,
@@ -131,12 +131,9 @@ def _extension(script: Script, diags: Diagnostics,
 def compile_modules(modules: list[Module]) -> list[Frozen]:
     items = [[m.name, m.path] for m in modules if not m.extension]
     env = dict(os.environ, PYTHONHASHSEED="0")
-    proc = subprocess.run([sys.executable, "-S", "-s", "-E", "-c", _COMPILE],
-                          input=json.dumps(items).encode(),
-                          capture_output=True, env=env)
-    if proc.returncode != 0:
-        raise BuildError("compiling the modules to freeze failed:\n"
-                         + proc.stderr.decode(errors="replace"))
+    proc = run_target(["-S", "-s", "-E", "-c", _COMPILE],
+                      "compiling the modules to freeze",
+                      input=json.dumps(items).encode(), env=env)
     out, pos, frozen = proc.stdout, 0, []
     packages = {m.name: m.is_package for m in modules}
     for name, _ in items:
@@ -146,17 +143,18 @@ def compile_modules(modules: list[Module]) -> list[Frozen]:
     return frozen
 
 
-def prepare(script: Script, tree, site: Site, diags: Diagnostics,
+def prepare(script: Script, site: Site, diags: Diagnostics,
             freeze: tuple[str, ...] = (),
             exclude: tuple[str, ...] = ()) -> tuple[Standalone, Closure]:
     """Everything a standalone plugin of the script embeds; problems go
     to diags (the caller stops on errors)."""
-    found = closure(tree, list(site.path), freeze, exclude, diags,
-                    script.path)
+    found = target_closure(script.source, script.filename, list(site.path),
+                           freeze, exclude, diags, script.path)
     for name, path, line in found.file_uses:
         diags.warning(path, line, 0, f"module {name!r} uses __file__ at "
                       "import time; frozen modules have no __file__ in a "
-                      "standalone plugin, so this will fail")
+                      "standalone plugin, so this will fail",
+                      rule="frozen-file")
     extensions = []
     for m in found.modules:
         if m.extension:
@@ -170,15 +168,29 @@ def prepare(script: Script, tree, site: Site, diags: Diagnostics,
         libraries=tuple(libraries),
         prefix=os.path.dirname(os.path.dirname(site.stdlib_dir)),
         stdlib_dir=site.stdlib_dir,
-        sources=tuple(found.sources))
+        sources=tuple(found.sources),
+        left_out=left_out())
     return standalone, found
 
 
+INITTAB = "python-inittab.o"
+
+
+def left_out() -> tuple[str, ...]:
+    """The built-in modules of libpython's archive that standalone
+    plugins leave out (configure found the code they need missing)."""
+    return tuple(buildconfig.STANDALONE_LEFT_OUT.split())
+
+
 def link_flags() -> list[str]:
-    """In place of the python3-embed libraries: libpython's archive.
+    """In place of the python3-embed libraries: libpython's archive,
+    after make's copy of its init table when modules are left out.
     -Bsymbolic binds the plugin's own references to its own copy, while
     its Py* symbols stay exported for embedded extensions to bind to."""
-    return [*shlex.split(buildconfig.STANDALONE_LIBS), "-Wl,-Bsymbolic"]
+    inittab = [os.path.join(buildconfig.DATA_DIR, INITTAB)] \
+        if left_out() else []
+    return [*inittab, *shlex.split(buildconfig.STANDALONE_LIBS),
+            "-Wl,-Bsymbolic"]
 
 
 def _defined(path: str) -> set[str]:

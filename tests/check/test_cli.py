@@ -97,9 +97,19 @@ class ExitStatus(TempDir):
         proc = self.run_gen("--check", "-Werror", path)
         self.assertEqual(proc.returncode, 1)
         self.assertIn(": error: function 'pwirte' is not an nbdkit callback;"
-                      " did you mean 'pwrite'? [-Werror]", proc.stderr)
+                      " did you mean 'pwrite'? [-Werror=near-miss]",
+                      proc.stderr)
         proc = self.run_gen("--check", "-Werror", "-Wno-error", path)
         self.assertEqual(proc.returncode, 0)
+        # -Wno-NAME turns that warning off, under -Werror too.
+        proc = self.run_gen("--check", "-Werror", "-Wno-near-miss", path)
+        self.assertEqual((proc.returncode, proc.stderr), (0, ""))
+
+    def test_unknown_warning_option(self):
+        proc = self.run_gen("--check", "-Wno-such-thing", "x.py")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("unknown warning option '-Wno-such-thing'",
+                      proc.stderr)
 
     def test_usage_error_is_status_1(self):
         proc = self.run_gen("--no-such-option", "x.py")
@@ -347,7 +357,7 @@ class Terminal(TempDir):
         self.assertEqual(self.status, 0)
         self.assertEqual(out, (
             "dup.py:21:5: warning: callback 'pread' is defined again; the "
-            "last definition is the one used, as in Python\n"
+            "last definition is the one used, as in Python [-Wredefined]\n"
             "   21 | def pread(h, buf, offset, flags):\n"
             "      |     ^~~~~\n"
             "dup.py:12:5: note: previous definition of 'pread' was here\n"

@@ -8,13 +8,15 @@ import dataclasses
 import json
 import os
 import re
+import shlex
+import subprocess
 import tempfile
 import textwrap
 import unittest
 
 from common import (PYPLUGIN_H, RECORD, TOP, Transform,
                     build_flags, buildconfig, installed_record, make_record,
-                    nbdkit_header, read_header, run_generator)
+                    nbdkit_header, read_header, run_generator, runtime_flags)
 from pyplugin_gen import header_record
 from pyplugin_gen.callbacks import BY_NAME, CALLBACKS
 from pyplugin_gen.callbacks import CParam
@@ -132,6 +134,54 @@ class NewConstant(unittest.TestCase):
         self.assertEqual(names.index("FLAG_NEW_THING"),
                          names.index("FLAG_FAST_ZERO") + 1)
         self.assertIn("  X (FLAG_NEW_THING) \\\n", text)
+
+
+class NewHelper(unittest.TestCase):
+    """A helper a newer nbdkit adds reaches the unit tests' fake nbdkit
+    with no hand edit: its generated stub links with the same signature
+    and records its call, while the functions tests/unit/fake-nbdkit.c
+    fakes by hand still win over their stubs."""
+
+    MAIN = """\
+        #include "fake-nbdkit.h"
+        #include <stdio.h>
+        #include <string.h>
+        int
+        main (void)
+        {
+          double r;
+          if (nbdkit_new_helper ("x", &r, 1) != -1 || fake.unfaked_calls != 1
+              || strcmp (fake.unfaked, "nbdkit_new_helper") != 0)
+            return 1;
+          if (nbdkit_parse_bool ("on") != 1 || fake.unfaked_calls != 1)
+            return 2;
+          puts ("ok");
+          return 0;
+        }
+        """
+
+    def test_new_helper_links(self):
+        with tempfile.TemporaryDirectory(prefix="pyplugin-helper-") as tmp:
+            include = Transform().add_function(
+                "NBDKIT_EXTERN_DECL (int, nbdkit_new_helper,\n"
+                "                    (const char *what, double *r, ...));",
+                after="nbdkit_parse_bool").apply(tmp)
+            with open(make_record(include, tmp)) as f:
+                stubs = header_record.fake_stubs(json.load(f))
+            write(tmp, "stubs.c", stubs)
+            main = write(tmp, "main.c", self.MAIN)
+            program = os.path.join(tmp, "program")
+            unit = os.path.join(TOP, "tests", "unit")
+            subprocess.run(
+                [*shlex.split(buildconfig.CC), "-std=gnu11", "-Wall",
+                 "-Wextra", "-Werror", "-I", include, "-I", unit,
+                 *runtime_flags(os.path.join(tmp, "generated")), "-o",
+                 program, main, os.path.join(unit, "fake-nbdkit.c"),
+                 os.path.join(tmp, "stubs.c")], check=True)
+            run = subprocess.run([program], capture_output=True, text=True)
+        self.assertIn("nbdkit_new_helper (const char *what UNUSED, "
+                      "double *r UNUSED, ...)", stubs)
+        self.assertEqual((run.returncode, run.stdout), (0, "ok\n"))
 
 
 class TableAgainstHeader(unittest.TestCase):

@@ -5,6 +5,7 @@ headers made here from the installed ones, and seen from a real plugin
 under nbdkit."""
 
 import os
+import re
 import shlex
 import subprocess
 import tempfile
@@ -13,8 +14,8 @@ import unittest
 
 from common import (GENERATED, RUNTIME, Transform, build_flags,
                     buildconfig, count_calls, have, installed_record,
-                    make_record, nbdkit_header, run_generator, runtime_flags)
-from pyplugin_gen import fmtcheck, libclang
+                    make_record, nbdkit_header, run_generator)
+from pyplugin_gen import fmtcheck, helpers, libclang
 from pyplugin_gen.libclang import CursorKind
 
 MODULE_C = os.path.join(RUNTIME, "module.c")
@@ -32,23 +33,42 @@ def _string(cursor):
     return cursor.spelling[1:-1]
 
 
-def module_methods(include_dirs):
-    """The names in module.c's PyMethodDef table, as the compiler sees
-    it with include_dirs first on the include path."""
+def module_method_fields(include_dirs):
+    """name -> (flags, docstring) of module.c's PyMethodDef table, as the
+    compiler sees it with include_dirs first on the include path."""
     flags = [f"-I{d}" for d in include_dirs] + ["-I", RUNTIME, *build_flags()]
     tu = libclang.parse(MODULE_C, flags)
     for c in tu.cursor.get_children():
         if c.kind == CursorKind.VAR_DECL and c.spelling == "methods":
             (init,) = [x for x in c.get_children()
                        if x.kind == CursorKind.INIT_LIST_EXPR]
-            names = []
+            fields = {}
             for entry in init.get_children():
-                first = next(entry.get_children(), None)
-                name = _string(first) if first is not None else None
+                parts = list(entry.get_children())
+                name = _string(parts[0]) if parts else None
                 if name is not None:
-                    names.append(name)
-            return names
+                    meth = " ".join(t.spelling for t in parts[2].get_tokens())
+                    fields[name] = (meth, _string(parts[3]))
+            return fields
     raise AssertionError("module.c has no methods table")
+
+
+def python_meth_flags():
+    """METH_NAME -> its value's spelling, from Python's headers (the
+    table above holds flags as the compiler expanded them)."""
+    flags = [f for f in build_flags() if f.startswith("-I")]
+    for d in (f[2:] for f in flags):
+        path = os.path.join(d, "methodobject.h")
+        if os.path.exists(path):
+            with open(path) as f:
+                return dict(re.findall(r"#define (METH_[A-Z]+)\s+(\S+)",
+                                       f.read()))
+    raise AssertionError(f"no methodobject.h under {flags}")
+
+
+def module_methods(include_dirs):
+    """The names in module.c's PyMethodDef table."""
+    return list(module_method_fields(include_dirs))
 
 
 def compile_module(include_dirs, out):
@@ -77,15 +97,29 @@ class InstalledHeader(unittest.TestCase):
                          nbdkit_header.python_helpers(self.record))
 
     def test_every_function_wrapped_or_explained(self):
-        # A function a newer nbdkit adds fails here until module.c wraps
-        # it or NOT_FOR_PYTHON says why not.
+        # A function a newer nbdkit adds fails here until the helper
+        # table has it (and module.c wraps it) or NOT_FOR_PYTHON says why
+        # not.
+        self.assertEqual(nbdkit_header.unexplained(self.record), [],
+                         "neither a row of helpers.HELPERS nor listed in "
+                         "nbdkit_header.NOT_FOR_PYTHON")
         for fn in self.record.functions:
             with self.subTest(fn):
-                self.assertTrue(fn[len("nbdkit_"):] in self.methods
-                                or fn in nbdkit_header.NOT_FOR_PYTHON,
-                                f"{fn} is neither wrapped in "
-                                "runtime/module.c nor listed in "
-                                "nbdkit_header.NOT_FOR_PYTHON")
+                self.assertTrue(
+                    fn in helpers.BY_C_FUNCTION
+                    and helpers.BY_C_FUNCTION[fn].name in self.methods
+                    or fn in nbdkit_header.NOT_FOR_PYTHON)
+
+    def test_docstrings_and_flags_from_the_table(self):
+        # The compiled module: each helper's docstring is its row's doc,
+        # and it takes arguments exactly when its row has parameters.
+        docs = module_method_fields([GENERATED])
+        meth = python_meth_flags()
+        for name in self.methods:
+            with self.subTest(name):
+                row = helpers.BY_NAME[name]
+                self.assertEqual(docs[name],
+                                 (meth[row.meth_flags], row.doc))
 
     def test_documented_helpers(self):
         # The README promises these; nbdkit has had them for years.
@@ -131,9 +165,22 @@ class OtherHeaders(unittest.TestCase):
         self.assertNotIn("nbdkit_nanosleep", undefined)
         self.assertIn("nbdkit_peer_uid", undefined)
 
+    def without_disconnect(self):
+        """The installed headers, less nbdkit_disconnect if they have it
+        (nbdkit 1.34 and later)."""
+        t = Transform()
+        if "nbdkit_disconnect" in installed_record().functions:
+            t.remove_function("nbdkit_disconnect")
+        return t
+
     def test_disconnect_appears_when_declared(self):
+        _, methods, _ = self.build(self.without_disconnect())
+        self.assertNotIn("disconnect", methods)
+        calls_without = count_calls(
+            MODULE_C, [f"-I{d}" for d in self.dirs] + ["-I", RUNTIME,
+                                                     *build_flags()])
         record, methods, undefined = self.build(
-            Transform().add_function(
+            self.without_disconnect().add_function(
                 "NBDKIT_EXTERN_DECL (void, nbdkit_disconnect, (int force));",
                 after="nbdkit_shutdown"))
         self.assertIn("nbdkit_disconnect", record.functions)
@@ -148,8 +195,7 @@ class OtherHeaders(unittest.TestCase):
         checker.check_file(MODULE_C)
         self.assertEqual([str(f) for f in checker.findings], [])
         self.assertEqual(checker.calls, count_calls(MODULE_C, flags))
-        self.assertEqual(checker.calls,
-                         count_calls(MODULE_C, runtime_flags()) + 1)
+        self.assertEqual(checker.calls, calls_without + 1)
 
     def import_sees(self, record_path):
         """The helpers a script sees under pyplugin-gen --import, which
@@ -198,15 +244,16 @@ class OtherHeaders(unittest.TestCase):
                     nbdkit_header.python_helpers(nbdkit_header.load(path)))
 
     def test_unknown_function_is_not_wrapped(self):
-        # A function module.c does not know is not in the module, and
-        # python_helpers (what the tests demand) does list it: the
-        # installed-header test above would fail until it is handled.
+        # A function the helper table does not know is not in the
+        # module, and unexplained() names it: the installed-header test
+        # above would fail until it is handled.
         record, methods, _ = self.build(
             Transform().add_function(
                 "NBDKIT_EXTERN_DECL (int, nbdkit_frobnicate, (void));",
                 after="nbdkit_shutdown"))
         self.assertNotIn("frobnicate", methods)
-        self.assertIn("frobnicate", nbdkit_header.python_helpers(record))
+        self.assertEqual(nbdkit_header.unexplained(record),
+                         ["nbdkit_frobnicate"])
 
 
 SCRIPT = '''\

@@ -153,6 +153,23 @@ def peer_args(script_path):
     return ["python", script_path]
 
 
+_PEER_NAMES = []
+
+
+def peer_module_names():
+    """The names of the nbdkit module of the installed `nbdkit python`
+    (its functions and constants), as a script it loads sees them."""
+    if not _PEER_NAMES:
+        p = run(["nbdkit", "--dump-plugin",
+                 *peer_args(script("module_names.py"))])
+        prefix = "nbdkit module names: "
+        lines = [line for line in p.stderr.decode().splitlines()
+                 if line.startswith(prefix)]
+        assert len(lines) == 1, p.stderr.decode()
+        _PEER_NAMES.append(frozenset(lines[0][len(prefix):].split()))
+    return _PEER_NAMES[0]
+
+
 # nbdkit 1.32's python plugin cannot run the seed dialect: this adapter
 # runs the seed script named by SEED_SCRIPT in the environment.
 SEED_PEER = script("seed_peer.py")

@@ -6,13 +6,17 @@ Every example (all three dialects, and file.py with ctypes) is built
 Python is hidden (nopython.hide_python_wrapper), then written and read
 back by real clients from outside; so is a script using a site-packages
 package with a C speed-up module, and a failing callback's traceback
-still shows its source line.  A default plugin, for contrast, does not
-start there.  Then disk.py and a ctypes script are served
+still shows its source line; hashlib's digests are right, whether the
+built-in hash modules are linked or (where libpython's archive lacks
+their code) OpenSSL's _hashlib is embedded.  A default plugin, for
+contrast, does not start there.  Then disk.py and a ctypes script are served
 chrooted in a root that holds only nbdkit, the plugin, the shared
 libraries ldd names for them (and those the build named for embedded C
 extensions), /proc and /dev/null, with nbdcopy in and out.
 """
 
+import hashlib
+import json
 import os
 import shutil
 import sys
@@ -24,6 +28,8 @@ import nbd
 from harness import (MiB, Server, ServerError, TempDirMixin, build_plugin, dump_plugin,
                      example, pattern, run, script)
 from nopython import chroot_wrapper, hide_python_wrapper, minimal_root
+
+from pyplugin_gen import buildconfig
 
 
 def copy_in_out(test, srv, size, seed):
@@ -135,6 +141,44 @@ class HiddenPython(StandaloneMixin, unittest.TestCase):
         self.assertIn('File "errors.py", line', srv.log)
 
 
+class Hashes(StandaloneMixin, unittest.TestCase):
+    """hashlib works in a standalone plugin, with Python hidden: on
+    Pythons whose libpython archive lacks the built-in hash modules'
+    code (configure left them out), through OpenSSL's _hashlib, embedded
+    as a C extension."""
+
+    def test_hashlib(self):
+        left_out = buildconfig.STANDALONE_LEFT_OUT.split()
+        plugin = self.standalone(script("hashes.py"))
+        info, _ = dump_plugin(plugin)
+        extensions = info["python_embedded_extensions"].split(",")
+        if left_out:
+            self.assertIn("_hashlib", extensions)
+            self.assertTrue(any(lib.startswith("libcrypto.so")
+                                for lib in info["python_extension_libraries"]
+                                .split(",")), info)
+        data = "standalone digests \u00e9"
+        with Server(plugin, wrapper=hide_python_wrapper()) as srv:
+            h = srv.connect(export_name=data)
+            doc = json.loads(bytes(h.pread(64 * 1024, 0)))
+            h.shutdown()
+        raw = data.encode()
+        self.assertEqual(doc.pop("sha256()"), hashlib.sha256(raw).hexdigest())
+        self.assertEqual(doc.pop("md5()"), hashlib.md5(raw).hexdigest())
+        self.assertEqual(doc.pop("at_load"),
+                         hashlib.sha256(b"at load").hexdigest())
+        builtins = doc.pop("builtin_module_names")
+        self.assertIn("sys", builtins)
+        for name in left_out:
+            self.assertNotIn(name, builtins)
+        for name, digest in doc.items():
+            # hashlib takes blake2 only from its built-in module, the
+            # others from OpenSSL too.
+            want = "unsupported" if name.startswith("blake2") and \
+                "_blake2" in left_out else hashlib.new(name, raw).hexdigest()
+            self.assertEqual(digest, want, name)
+
+
 class Chrooted(StandaloneMixin, unittest.TestCase):
     """Served chrooted in a root with nothing but nbdkit, the plugin and
     their libraries."""
@@ -145,8 +189,9 @@ class Chrooted(StandaloneMixin, unittest.TestCase):
                 info.get("python_extension_libraries", "").split(",") if lib]
         root = tempfile.mkdtemp(prefix="root-", dir=self.tmpdir)
         minimal_root(root, plugin, libs)
+        stdlib = "python" + ".".join(info["python_version"].split(".")[:2])
         self.assertFalse(os.path.exists(os.path.join(root, "usr", "lib",
-                                                     "python3.11")))
+                                                     stdlib)))
         with Server("/plugin.so", *config,
                     wrapper=chroot_wrapper(root)) as srv:
             copy_in_out(self, srv, 4 * MiB, seed)

@@ -416,13 +416,14 @@ class OfferedButMissing(CheckTest):
             REQUIRED_API2 + "def can_flush(h):\n    return True\n"), [
             "plugin.py:5:5: warning: 'can_flush' may return true, but the "
             "script defines no 'flush': a client's flush requests would "
-            "fail with EIO"])
+            "fail with EIO [-Woffered-missing]"])
         self.assertEqual(self.diagnostics(
             REQUIRED_API2 + "import nbdkit\n"
             "def can_cache(h): return nbdkit.CACHE_NATIVE\n"), [
             "plugin.py:6:5: warning: 'can_cache' may return "
             "nbdkit.CACHE_NATIVE, but the script defines no 'cache': a "
-            "client's cache requests would fail with EIO"])
+            "client's cache requests would fail with EIO "
+            "[-Woffered-missing]"])
 
     def test_answers_that_offer_nothing(self):
         for body in ("return False", "return 0", "pass",
@@ -440,8 +441,8 @@ class OfferedButMissing(CheckTest):
                                  f"def {can}(h):\n    return {value}\n")
 
     def test_answers_that_may_offer(self):
-        for can, body in (("can_flush", "return h.flush_ok"),
-                          ("can_flush", "return 1"),
+        for can, body in (("can_flush", "return 1"),
+                          ("can_flush", "return h.flush_ok if h else True"),
                           ("can_flush", "return False if h else True"),
                           ("can_trim", "if h:\n        return False\n"
                                        "    return 'yes'"),
@@ -453,6 +454,61 @@ class OfferedButMissing(CheckTest):
                                          f"def {can}(h):\n    {body}\n")
                 self.assertEqual(len(diags), 1, diags)
                 self.assertIn(f"warning: '{can}' may return", diags[0])
+
+    def test_answers_that_cannot_be_seen_are_notes(self):
+        for body in ("return h.flush_ok", "return h.can_flush()",
+                     "return CAPS['flush']", "return lookup(h)",
+                     "return can_flush(h)"):
+            with self.subTest(body=body):
+                text = (REQUIRED_API2 + "import mylib\nCAPS = {}\n"
+                        "lookup = mylib.lookup\n"
+                        f"def can_flush(h):\n    {body}\n")
+                self.assertClean(text)
+                notes = self.diagnostics(text, show_unchecked=True)
+                self.assertEqual(len(notes), 1, notes)
+                self.assertIn("note: 'can_flush' ", notes[0])
+                self.assertIn("so whether it returns true cannot be seen "
+                              "without running the script; if it does, a "
+                              "client's flush requests would fail with EIO",
+                              notes[0])
+
+    def test_answers_read_through_the_script(self):
+        """Decorators whose wrapper returns the wrapped call, partial of a
+        function of the script, calls of its own functions."""
+        wrapper = ("import functools\n"
+                   "def failing(fn):\n"
+                   "    @functools.wraps(fn)\n"
+                   "    def wrapper(h, *args):\n"
+                   "        try:\n"
+                   "            return fn(h, *args)\n"
+                   "        except Exception:\n"
+                   "            raise\n"
+                   "    return wrapper\n")
+        same = "def same(fn):\n    return fn\n"
+        answer = "def answer(name, h):\n    return {}\n"
+        chain = "def first(h):\n    return second(h)\n" \
+            "def second(h):\n    return {}\n"
+        for shape in (wrapper + "@failing\ndef can_trim(h):\n"
+                      "    return {}\n",
+                      same + "@same\ndef can_trim(h):\n    return {}\n",
+                      same + wrapper + "@same\n@failing\n"
+                      "def can_trim(h):\n    return {}\n",
+                      "from functools import partial\n" + answer +
+                      "can_trim = partial(answer, 'can_trim')\n",
+                      chain + "def can_trim(h):\n    return first(h)\n",
+                      chain + "can_trim = first\n"):
+            with self.subTest(shape=shape):
+                self.assertClean(REQUIRED_API2 + shape.format("False"))
+                diags = self.diagnostics(REQUIRED_API2 + shape.format("True"))
+                self.assertEqual(len(diags), 1, diags)
+                self.assertIn("warning: 'can_trim' may return true, but the "
+                              "script defines no 'trim'", diags[0])
+
+    def test_recursion_is_unseen(self):
+        text = REQUIRED_API2 + "def can_trim(h):\n    return can_trim(h)\n"
+        self.assertClean(text)
+        self.assertIn("'can_trim' calls itself",
+                      self.diagnostics(text, show_unchecked=True)[0])
 
     def test_zero_falls_back_to_pwrite(self):
         self.assertClean(REQUIRED_API2 + "def can_zero(h): return True\n"
@@ -469,6 +525,77 @@ class OfferedButMissing(CheckTest):
             REQUIRED_API2 + "can_write = lambda: True\n")), 1)
         self.assertEqual(len(self.diagnostics(
             REQUIRED_API2 + "can_write = 'yes'\n")), 1)
+
+
+class DialectMixup(CheckTest):
+    """A callback written as another dialect writes it binds, so only a
+    warning at the def says that its reads would fail."""
+
+    def mixup(self, text):
+        diags = self.diagnostics(text)
+        self.assertEqual(len(diags), 1, diags)
+        self.assertIn("[-Wdialect-mixup]", diags[0])
+        return diags[0]
+
+    def test_seed_pread_in_the_released_dialect(self):
+        base = "API_VERSION = 2\ndef open(readonly): pass\n" \
+            "def get_size(h): pass\n"
+        d = self.mixup(base + "def pread(h, count, offset, flags=0):\n"
+                       "    return bytes(count)\n")
+        self.assertIn("plugin.py:4:5: warning: pread's second parameter is "
+                      "named 'count', as in API 2 seed", d)
+        self.assertIn("declare def api_version(): return 2 instead", d)
+        d = self.mixup(base + "def pread(h, data, offset, flags):\n"
+                       "    return b'x' * len(data)\n")
+        self.assertIn("pread returns a value", d)
+        self.assertIn("or fill buf and return nothing", d)
+
+    def test_released_pread_in_the_seed_dialect(self):
+        base = "def api_version():\n    return 2\n" \
+            "def open(readonly): pass\ndef get_size(h): pass\n"
+        d = self.mixup(base + "def pread(h, buf, offset, flags):\n"
+                       "    buf[:] = bytes(len(buf))\n")
+        self.assertIn("pread's second parameter is named 'buf'", d)
+        d = self.mixup(base + "def pread(h, b, offset, flags):\n"
+                       "    h.f.readinto(b)\n")
+        self.assertIn("pread returns nothing, as in API 2 released "
+                      "(API_VERSION = 2)", d)
+        self.assertIn("declare API_VERSION = 2 instead, or return the data "
+                      "read", d)
+
+    def test_may_trim_in_api2(self):
+        d = self.mixup(REQUIRED_API2 + "def zero(h, count, offset, "
+                       "may_trim): pass\n")
+        self.assertIn("zero's fourth parameter is named 'may_trim', as in "
+                      "API 1 (no API declaration)", d)
+        self.assertIn("remove the API declaration", d)
+
+    def test_not_a_mixup(self):
+        for pread in ("def pread(h, buf, offset, flags):\n"
+                      "    return h.f.readinto(buf)\n",
+                      "def pread(h, buf, offset, flags):\n"
+                      "    return None\n",
+                      "def pread(h, buf, offset, flags):\n    pass\n",
+                      "def pread(h, *args):\n    pass\n"):
+            with self.subTest(pread=pread):
+                self.assertClean("API_VERSION = 2\ndef open(readonly): pass"
+                                 "\ndef get_size(h): pass\n" + pread)
+        # Seed: a pread that does not fill a buffer is not the released
+        # one; what it returns cannot always be seen.
+        for pread in ("def pread(h, count, offset, flags):\n    pass\n",
+                      "def pread(h, count, offset, flags):\n"
+                      "    return h.read(count)\n"):
+            with self.subTest(pread=pread):
+                self.assertClean("def api_version():\n    return 2\n"
+                                 "def open(readonly): pass\n"
+                                 "def get_size(h): pass\n" + pread)
+
+    def test_off(self):
+        text = REQUIRED_API2 + "def zero(h, count, offset, may_trim): pass\n"
+        diags = Diagnostics(disabled=frozenset({"dialect-mixup"}))
+        s = script.read(self.write(text), diags)
+        check(s, diags)
+        self.assertEqual(diags.items, [])
 
 
 class Command(CheckTest):

@@ -211,8 +211,7 @@ class PrepareTest(Base):
         diags = Diagnostics()
         script = read(path, diags)
         site = dataclasses.replace(SITE, path=tuple(self.path))
-        parts, _ = standalone.prepare(script, ast.parse(script.source),
-                                      site, diags)
+        parts, _ = standalone.prepare(script, site, diags)
         return parts, diags
 
     def test_extension_linking_libpython_is_an_error_with_its_chain(self):
@@ -220,16 +219,17 @@ class PrepareTest(Base):
         src = self.write("badext.c", "int PyInit_badext(void) { return 0; }\n")
         self.write("wrapper.py", "import badext\n")
         libdir = sysconfig.get_config_var("LIBDIR")
+        libpython = "python" + sysconfig.get_config_var("LDVERSION")
         subprocess.run(["cc", "-shared", "-fPIC", "-o",
                         os.path.join(self.dir, "badext" + suffix), src,
-                        "-L" + libdir, "-Wl,--no-as-needed", "-lpython3.11"],
+                        "-L" + libdir, "-Wl,--no-as-needed", "-l" + libpython],
                        check=True)
         _, diags = self.prepare("import errno\nimport wrapper\n")
         errors = [d for d in diags.items if d.severity is Severity.ERROR]
         self.assertEqual(len(errors), 1, [str(d) for d in diags.items])
         self.assertEqual(errors[0].line, 2)
         self.assertIn("wrapper -> badext", errors[0].message)
-        self.assertIn("libpython3.11", errors[0].message)
+        self.assertIn("lib" + libpython, errors[0].message)
 
     def test_extension_whose_library_is_missing_is_an_error(self):
         suffix = sysconfig.get_config_var("EXT_SUFFIX")

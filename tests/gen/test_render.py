@@ -582,20 +582,22 @@ class Reproducible(TempDirTest):
         self.assertIn(b"script_code[", outputs[0])
 
     def test_bytecode_ignores_reference_counts(self):
-        """Marshal format 4 marks an object for back-references when its
-        reference count is above one: a process that happens to hold a
-        constant elsewhere writes other bytes.  build.DUMPS does not."""
+        """Marshal formats from 3 on mark an object for back-references
+        when its reference count is above one: a process that happens to
+        hold a constant elsewhere writes other bytes.  build.DUMPS, run
+        by the target Python as the build runs it, does not."""
         child = textwrap.dedent(f"""
             import marshal, sys
             code = compile("x = ('a b', 1.5)\\ny = x\\n", "t", "exec",
                            dont_inherit=True)
             held = list(code.co_consts) if sys.argv[1] == "hold" else []
-            sys.stdout.write(marshal.dumps(code, 4).hex() + " ")
+            sys.stdout.write(marshal.dumps(code, marshal.version).hex() + " ")
             sys.stdout.write({build.DUMPS}.hex())
         """)
         out = {}
         for mode in ("hold", "free"):
-            proc = subprocess.run([sys.executable, "-S", "-c", child, mode],
+            proc = subprocess.run([buildconfig.PYTHON, "-S", "-c", child,
+                                   mode],
                                   capture_output=True, text=True,
                                   env=dict(os.environ, PYTHONHASHSEED="0"),
                                   timeout=60)

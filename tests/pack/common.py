@@ -65,6 +65,23 @@ def plugindir() -> str:
                ).stdout.strip()
 
 
+def copy_configure_inputs(directory: str) -> None:
+    """What configure reads, copied to directory: configure, Makefile.in,
+    VERSION and gen/ (configure finds libclang as the generator does)."""
+    for name in ("configure", "Makefile.in", "VERSION"):
+        shutil.copy2(os.path.join(TOP, name), os.path.join(directory, name))
+    shutil.copytree(os.path.join(TOP, "gen"), os.path.join(directory, "gen"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def make_value(directory: str, variable: str) -> str:
+    """The value of a variable in the Makefile in directory, as make
+    expands it."""
+    return run(["make", "-s", "-f", "Makefile", "--eval",
+                f"show-it: ; @echo '$({variable})'", "show-it"],
+               cwd=directory).stdout.strip()
+
+
 def have(*programs: str) -> bool:
     return all(shutil.which(p, path=ENV["PATH"]) for p in programs)
 

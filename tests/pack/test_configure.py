@@ -1,34 +1,28 @@
 """configure takes what autoconf-generated scripts take.  Each test
 runs configure in a copy of what it reads (configure, Makefile.in,
-VERSION), so the tree's own Makefile is never touched."""
+VERSION, gen/), so the tree's own Makefile is never touched."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import sys
 
-from common import DEBIAN_CONFIGURE, TOP, TempDir, run
+from common import (DEBIAN_CONFIGURE, TOP, TempDir, copy_configure_inputs,
+                    make_value, run)
 
 
 class Configure(TempDir):
     def setUp(self) -> None:
         super().setUp()
-        for name in ("configure", "Makefile.in", "VERSION"):
-            shutil.copy2(os.path.join(TOP, name), self.path(name))
+        copy_configure_inputs(self.dir)
 
     def configure(self, *args: str, check: bool = True, env=None):
         return run(["./configure", *args], cwd=self.dir, check=check,
                    env=env)
 
     def make_value(self, variable: str) -> str:
-        """The value of a variable in the written Makefile, as make
-        expands it."""
-        proc = run(["make", "-s", "-f", "Makefile", "--eval",
-                    f"show-it: ; @echo '$({variable})'", "show-it"],
-                   cwd=self.dir)
-        return proc.stdout.strip()
+        return make_value(self.dir, variable)
 
     def test_debian_command_line(self):
         proc = self.configure(*DEBIAN_CONFIGURE)

@@ -64,12 +64,18 @@ class DebianPackage(TempDir):
         lintian = run(["lintian", "--fail-on", "error", deb])
         self.assertNotRegex(lintian.stdout, r"(?m)^E: ")
 
+        # The package's target Python is the distribution's python3: it
+        # must stay the version whose libpython the plugins link.
+        major, minor = run(["/usr/bin/python3", "-c", "import sys; "
+                            "print(*sys.version_info[:2])"]).stdout.split()
+        version = f"{major}.{minor}"
         fields = run(["dpkg-deb", "-f", deb, "Depends"]).stdout
         depends = {d.strip() for d in fields.split(",")}
         self.assertEqual(depends, {
-            "gcc | c-compiler", "libc6-dev | libc-dev", "libpython3-dev",
-            "nbdkit-plugin-dev", "python3 (<< 3.12)", "python3 (>= 3.11~)",
-            "python3-jinja2"})
+            "gcc | c-compiler", "libc6-dev | libc-dev", "nbdkit-plugin-dev",
+            "python3-jinja2", f"python3 (>= {version}~)",
+            f"python3 (<< {major}.{int(minor) + 1})",
+            f"libpython{version}-dev"})
 
         contents = run(["dpkg-deb", "-c", deb]).stdout
         for path in ("./usr/bin/pyplugin-gen",

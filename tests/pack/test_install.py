@@ -43,6 +43,10 @@ class MakeInstall(TempDir):
         # Make-time and test-only modules are not installed.
         for module in ("fmtcheck.py", "header_record.py", "libclang.py"):
             self.assertNotIn(os.path.join(pkg, module), names)
+        # The type stubs, where the configured Python finds packages
+        # under the prefix.
+        self.assertIn(os.path.join(rel("pysitedir"), "nbdkit-stubs",
+                                   "__init__.pyi"), names)
         launcher = os.path.join(stage, rel("bindir"), "pyplugin-gen")
         self.assertTrue(os.stat(launcher).st_mode & stat.S_IXOTH)
         self.make("uninstall", destdir=stage)

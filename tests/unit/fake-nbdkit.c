@@ -84,13 +84,21 @@ int
 nbdkit_add_extent (struct nbdkit_extents *extents, uint64_t offset,
                    uint64_t length, uint32_t type)
 {
+  struct fake_extent *e;
+
   (void) extents;
   fake.add_extent_calls++;
   if (fake.fail_add || fake.n_extents == FAKE_MAX) {
     nbdkit_error ("fake nbdkit_add_extent: refused");
     return -1;
   }
-  fake.extents[fake.n_extents++] = (struct fake_extent){ offset, length, type };
+  /* Field by field: clang-format versions space a compound literal
+   * differently.
+   */
+  e = &fake.extents[fake.n_extents++];
+  e->offset = offset;
+  e->length = length;
+  e->type = type;
   return 0;
 }
 

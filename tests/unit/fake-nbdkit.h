@@ -1,7 +1,10 @@
 /* Recording fakes of the nbdkit functions the runtime calls, and the
  * helpers the unit tests share.  nbdkit provides the real functions at
  * run time; the test binary provides these instead, so the runtime's
- * logic can be checked in isolation.
+ * logic can be checked in isolation.  make generates a weak stub of
+ * every other nbdkit_* function the installed headers declare
+ * (runtime/generated/fake-nbdkit-stubs.c), so that the program links
+ * whichever helpers nbdkit has.
  */
 
 #ifndef FAKE_NBDKIT_H
@@ -41,6 +44,8 @@ struct fake_state {
   int intern_calls;
   const char *last_interned; /* pointer nbdkit_strdup_intern returned */
   char last_parse_arg[256];  /* argument of parse_size / parse_bool */
+  int unfaked_calls;         /* calls of the generated stubs */
+  const char *unfaked;       /* the function the last of them was */
 
   size_t n_extents;
   struct fake_extent extents[FAKE_MAX];
@@ -102,11 +107,14 @@ extern bool error_has (const char *needle);
     CU_ASSERT_PTR_NULL (PyErr_Occurred ());                        \
   } while (0)
 
-/* Nothing was reported and nothing is pending. */
+/* Nothing was reported, nothing is pending, and no nbdkit function
+ * that is not faked was called.
+ */
 #define CHECK_QUIET()                          \
   do {                                         \
     CU_ASSERT_EQUAL (fake.error_calls, 0);     \
     CU_ASSERT_EQUAL (fake.set_error_calls, 0); \
+    CU_ASSERT_EQUAL (fake.unfaked_calls, 0);   \
     CU_ASSERT_PTR_NULL (PyErr_Occurred ());    \
   } while (0)
 

@@ -62,6 +62,12 @@ static const char script_source[] =
 
 static const struct pyp_callable no_callables[] = { { NULL, NULL } };
 
+/* "3.13": the Python the test program is built against. */
+#define STRINGIFY(x) #x
+#define XSTRINGIFY(x) STRINGIFY (x)
+#define PYTHON_MAJOR_MINOR \
+  XSTRINGIFY (PY_MAJOR_VERSION) "." XSTRINGIFY (PY_MINOR_VERSION)
+
 const struct pyp_script test_script = {
   .name = SCRIPT_NAME,
   .sha256 = "0000000000000000000000000000000000000000000000000000000000000000",
@@ -70,7 +76,7 @@ const struct pyp_script test_script = {
   .source = script_source,
   .source_len = sizeof script_source - 1,
   .magic = 0,
-  .python_version = "3.11",
+  .python_version = PYTHON_MAJOR_MINOR,
   .api_version = 2,
   .dialect = "released",
   .generator_version = "test",

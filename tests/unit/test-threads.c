@@ -148,6 +148,7 @@ struct racer {
   int wrong;
   PyThreadState *ts;
   int changed_ts;
+  pthread_barrier_t *done; /* both threads wait here, their state alive */
 };
 
 static void *
@@ -179,23 +180,30 @@ racer (void *arg)
     if (pyp_last_errno () != r->err)
       r->wrong++;
   }
+  /* Neither thread ends (freeing its thread state, whose memory the
+   * other's may then reuse) before both are done.
+   */
+  pthread_barrier_wait (r->done);
   return NULL;
 }
 
 static void
 threads_errno_is_per_thread (void)
 {
-  struct racer a = { .err = ENOSPC, .iterations = 2000 };
-  struct racer b = { .err = EROFS, .iterations = 2000 };
+  pthread_barrier_t done;
+  struct racer a = { .err = ENOSPC, .iterations = 2000, .done = &done };
+  struct racer b = { .err = EROFS, .iterations = 2000, .done = &done };
   PyThreadState *saved;
   pthread_t ta, tb;
 
+  CU_ASSERT_EQUAL_FATAL (pthread_barrier_init (&done, NULL, 2), 0);
   saved = PyEval_SaveThread ();
   CU_ASSERT_EQUAL_FATAL (pthread_create (&ta, NULL, racer, &a), 0);
   CU_ASSERT_EQUAL_FATAL (pthread_create (&tb, NULL, racer, &b), 0);
   pthread_join (ta, NULL);
   pthread_join (tb, NULL);
   PyEval_RestoreThread (saved);
+  pthread_barrier_destroy (&done);
 
   CU_ASSERT_EQUAL (a.wrong, 0);
   CU_ASSERT_EQUAL (b.wrong, 0);

@@ -14,5 +14,5 @@ def get_size(h):
 def pread(h, buf, offset, flags):
     pass
 
-# expect: 3:1: warning: 'API_VERISON' does not declare the API version; did you mean 'API_VERSION'?
+# expect: 3:1: warning: 'API_VERISON' does not declare the API version; did you mean 'API_VERSION'? [-Wnear-miss]
 # expect: 14:5: error: pread takes (h, count, offset) in API 1 (no API declaration); it is defined with 4 parameters

@@ -14,5 +14,5 @@ def get_size(h):
 def pread(h, buf, offset, flags):
     pass
 
-# expect: 3:1: warning: name 'API_VERSION' is defined again; the last definition is the one used, as in Python
+# expect: 3:1: warning: name 'API_VERSION' is defined again; the last definition is the one used, as in Python [-Wredefined]
 # expect: 2:1: note: previous definition of 'API_VERSION' was here

@@ -24,5 +24,5 @@ def flush(h, flags):
 
 flush = _flush
 
-# expect: 25:1: warning: callback 'flush' is defined again; the last definition is the one used, as in Python
+# expect: 25:1: warning: callback 'flush' is defined again; the last definition is the one used, as in Python [-Wredefined]
 # expect: 21:5: note: previous definition of 'flush' was here

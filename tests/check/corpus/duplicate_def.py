@@ -17,5 +17,5 @@ def pread(h, buf, offset, flags):
 def pread(h, buf, offset, flags):
     buf[:] = bytes(len(buf))
 
-# expect: 17:5: warning: callback 'pread' is defined again; the last definition is the one used, as in Python
+# expect: 17:5: warning: callback 'pread' is defined again; the last definition is the one used, as in Python [-Wredefined]
 # expect: 13:5: note: previous definition of 'pread' was here

@@ -17,6 +17,6 @@ def pread(h, buf, offset, flags):
 def pread(h, count, offset):
     return bytes(count)
 
-# expect: 17:5: warning: callback 'pread' is defined again; the last definition is the one used, as in Python
+# expect: 17:5: warning: callback 'pread' is defined again; the last definition is the one used, as in Python [-Wredefined]
 # expect: 13:5: note: previous definition of 'pread' was here
 # expect: 17:5: error: pread takes (h, buf, offset, flags) in API 2 (API_VERSION = 2); it is defined with 3 parameters

@@ -21,4 +21,4 @@ def pwrite(h, buf, offset, flags):
 def can_wirte(h):
     return True
 
-# expect: 21:5: warning: function 'can_wirte' is not an nbdkit callback; did you mean 'can_write'?
+# expect: 21:5: warning: function 'can_wirte' is not an nbdkit callback; did you mean 'can_write'? [-Wnear-miss]

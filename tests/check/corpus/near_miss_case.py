@@ -17,4 +17,4 @@ def pread(h, buf, offset, flags):
 def Flush(h, flags):
     pass
 
-# expect: 17:5: warning: function 'Flush' is not an nbdkit callback; did you mean 'flush'?
+# expect: 17:5: warning: function 'Flush' is not an nbdkit callback; did you mean 'flush'? [-Wnear-miss]

@@ -17,4 +17,4 @@ def pread(h, buf, offset, flags):
 def extent(h, count, offset, flags):
     return []
 
-# expect: 17:5: warning: function 'extent' is not an nbdkit callback; did you mean 'extents'?
+# expect: 17:5: warning: function 'extent' is not an nbdkit callback; did you mean 'extents'? [-Wnear-miss]

@@ -17,4 +17,4 @@ def pread(h, buf, offset, flags):
 def pwirte(h, buf, offset, flags):
     pass
 
-# expect: 17:5: warning: function 'pwirte' is not an nbdkit callback; did you mean 'pwrite'?
+# expect: 17:5: warning: function 'pwirte' is not an nbdkit callback; did you mean 'pwrite'? [-Wnear-miss]

@@ -16,4 +16,4 @@ def pread(h, buf, offset, flags):
 
 PATTERN = "\d+"
 
-# expect: 17:12: warning: invalid escape sequence '\d'
+# expect: 17:12: warning: invalid escape sequence '\d' [-Wpython-warning]

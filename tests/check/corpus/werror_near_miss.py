@@ -18,4 +18,4 @@ def pread(h, buf, offset, flags):
 def pwirte(h, buf, offset, flags):
     pass
 
-# expect: 18:5: error: function 'pwirte' is not an nbdkit callback; did you mean 'pwrite'? [-Werror]
+# expect: 18:5: error: function 'pwirte' is not an nbdkit callback; did you mean 'pwrite'? [-Werror=near-miss]

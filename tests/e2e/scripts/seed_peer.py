@@ -17,7 +17,7 @@ import os
 API_VERSION = 2
 
 _path = os.environ["SEED_SCRIPT"]
-_ns = {"__name__": "seed_script", "__file__": _path,
+_ns: dict = {"__name__": "seed_script", "__file__": _path,
        "__builtins__": builtins}
 with builtins.open(_path) as _f:
     exec(compile(_f.read(), _path, "exec"), _ns)
