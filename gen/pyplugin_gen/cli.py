@@ -144,6 +144,18 @@ def parser() -> argparse.ArgumentParser:
                    metavar="MODULE",
                    help="with --standalone, leave MODULE (and its "
                    "submodules) out; repeatable")
+    p.add_argument("--collect", action="append", default=[],
+                   metavar="PACKAGE",
+                   help="with --standalone, freeze PACKAGE whole: every "
+                   "module and data file under it; repeatable")
+    p.add_argument("--path", action="append", default=[], metavar="DIR",
+                   help="with --standalone, also look for modules in DIR, "
+                   "after the script's directory and before PYTHONPATH; "
+                   "repeatable")
+    p.add_argument("--sbom", metavar="FILE",
+                   help="write a CycloneDX 1.6 JSON software bill of "
+                   "materials of the plugin to FILE (the plugin carries it "
+                   "too)")
     p.add_argument("--name", help="the plugin name nbdkit shows (default: "
                    "from the script's file name)")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -220,8 +232,10 @@ def main(argv: list[str] | None = None) -> int:
                 return _fail(f"{other} and {path} would both be built to "
                              f"{out}")
 
-    if (args.freeze or args.exclude) and not args.standalone:
-        return _fail("--freeze and --exclude need --standalone")
+    if (args.freeze or args.exclude or args.collect or args.path) \
+            and not args.standalone:
+        return _fail("--freeze, --exclude, --collect and --path need "
+                     "--standalone")
     disabled = set()
     for w in args.warnings:
         name = w[3:] if w.startswith("no-") else w
@@ -323,7 +337,9 @@ def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
                       args: argparse.Namespace):
     parts, found = standalone.prepare(script, site, diags,
                                       tuple(args.freeze),
-                                      tuple(args.exclude))
+                                      tuple(args.exclude),
+                                      tuple(args.collect),
+                                      tuple(args.path))
     if parts.libraries:
         # What an image author must copy beside the plugin.
         print(f"{script.path}: note: the embedded C extensions "
@@ -340,6 +356,10 @@ def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
             print(f"{script.path}: note: module {m.name!r} "
                   f"({' -> '.join(m.chain + (m.name,))}) not found, left "
                   "out", file=sys.stderr)
+        for name, file, line in found.dynamic:
+            print(f"{file}:{line}: note: an import of a module named at "
+                  "run time, not followed; if the plugin needs it, "
+                  "--freeze it or --collect its package", file=sys.stderr)
         print(f"{script.path}: note: {len(parts.modules)} modules frozen, "
               f"{parts.module_bytes} bytes; C extensions embedded: "
               f"{len(parts.extensions)}", file=sys.stderr)

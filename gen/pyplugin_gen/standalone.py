@@ -10,6 +10,7 @@ on disk.
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import re
 import shlex
@@ -38,6 +39,11 @@ for name, path in json.load(sys.stdin):
     data = {DUMPS}
     sys.stdout.buffer.write(len(data).to_bytes(4, "little") + data)
 """
+
+# The runtime's importer (embedded.py), frozen under this name.
+IMPORTER = "_pyplugin_embedded"
+IMPORTER_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "embedded.py")
 
 # Libraries every plugin process has already: no need to name them.
 _BASE_LIBRARIES = re.compile(r"(libc|libm|libpthread|libdl|librt|ld-linux"
@@ -69,10 +75,18 @@ class Standalone:
     stdlib_dir: str
     sources: tuple[str, ...]  # the files it was made from
     left_out: tuple[str, ...]  # built-in modules the plugin has not
+    # For the importer (embedded.py): the marshalled (modules, data,
+    # distributions), and the bytes of the data and metadata files.
+    manifest: bytes = b""
+    data: bytes = b""
 
     @property
     def module_bytes(self) -> int:
         return sum(len(m.code) for m in self.modules)
+
+    @property
+    def extension_bytes(self) -> int:
+        return sum(len(e.data) for e in self.extensions)
 
 
 def available() -> None:
@@ -143,18 +157,52 @@ def compile_modules(modules: list[Module]) -> list[Frozen]:
     return frozen
 
 
+def module_path(script: Script, site: Site,
+                extra: tuple[str, ...] = ()) -> list[str]:
+    """Where `python3 SCRIPT` finds modules: the script's directory
+    (symbolic links resolved, as Python does), then the extra
+    directories (--path), PYTHONPATH's and site's."""
+    pythonpath = [os.path.abspath(d) for d in
+                  os.environ.get("PYTHONPATH", "").split(os.pathsep) if d]
+    return [os.path.dirname(os.path.realpath(script.path)),
+            *(os.path.abspath(d) for d in extra), *pythonpath, *site.path]
+
+
+def _manifest(found: Closure) -> tuple[bytes, bytes]:
+    """The importer's manifest and data (see embedded.install)."""
+    modules = {m.name: (m.path, m.is_package) for m in found.modules
+               if not m.extension and m.name != IMPORTER}
+    files = found.data + [os.path.join(d.path, f)
+                          for d in found.distributions for f in d.files]
+    data, blob = {}, bytearray()
+    for path in sorted(files):
+        with open(path, "rb") as f:
+            content = f.read()
+        data[path] = (len(blob), len(content))
+        blob += content
+    dists = [(d.name, d.path) for d in found.distributions]
+    return marshal.dumps((modules, data, dists), 4), bytes(blob)
+
+
 def prepare(script: Script, site: Site, diags: Diagnostics,
             freeze: tuple[str, ...] = (),
-            exclude: tuple[str, ...] = ()) -> tuple[Standalone, Closure]:
+            exclude: tuple[str, ...] = (),
+            collect: tuple[str, ...] = (),
+            path: tuple[str, ...] = ()) -> tuple[Standalone, Closure]:
     """Everything a standalone plugin of the script embeds; problems go
     to diags (the caller stops on errors)."""
-    found = target_closure(script.source, script.filename, list(site.path),
-                           freeze, exclude, diags, script.path)
-    for name, path, line in found.file_uses:
-        diags.warning(path, line, 0, f"module {name!r} uses __file__ at "
-                      "import time; frozen modules have no __file__ in a "
-                      "standalone plugin, so this will fail",
-                      rule="frozen-file")
+    found = target_closure(script.source, script.filename,
+                           module_path(script, site, path), freeze, exclude,
+                           diags, script.path, collect,
+                           {IMPORTER: IMPORTER_FILE})
+    for name, file, line in found.file_uses:
+        whose = "the script's" if name == "__main__" else f"{name}'s"
+        diags.warning(file if name != "__main__" else script.path, line, 0,
+                      f"a path made from {whose} __file__ is handed to "
+                      "a call that needs a real file; in a standalone "
+                      "plugin the module's files are not on disk (read "
+                      "package data with importlib.resources or "
+                      "pkgutil.get_data)", rule="frozen-file")
     extensions = []
     for m in found.modules:
         if m.extension:
@@ -162,6 +210,7 @@ def prepare(script: Script, site: Site, diags: Diagnostics,
             if e is not None:
                 extensions.append(e)
     libraries = sorted({lib for e in extensions for lib in e.libraries})
+    manifest, data = _manifest(found)
     standalone = Standalone(
         modules=tuple(compile_modules(found.modules)),
         extensions=tuple(extensions),
@@ -169,7 +218,9 @@ def prepare(script: Script, site: Site, diags: Diagnostics,
         prefix=os.path.dirname(os.path.dirname(site.stdlib_dir)),
         stdlib_dir=site.stdlib_dir,
         sources=tuple(found.sources),
-        left_out=left_out())
+        left_out=left_out(),
+        manifest=manifest,
+        data=data)
     return standalone, found
 
 

@@ -182,13 +182,77 @@ class ClosureTest(Base):
         self.assertIn("plug", self.names(
             "import importlib\nimportlib.import_module('plug')\n"))
 
-    def test_file_at_import_time_is_recorded(self):
-        self.write("usesfile.py", "HERE = __file__\ndef f():\n    return __file__\n"
-                   "try:\n    THERE = __file__\nexcept NameError:\n    pass\n")
-        result = self.closure("import usesfile\n")
-        uses = [(m, line) for m, _, line in result.file_uses
-                if m == "usesfile"]
-        self.assertEqual(uses, [("usesfile", 1)])
+    def test_paths_from_file_handed_to_file_calls_are_recorded(self):
+        # __file__ itself is fine (frozen modules have it); a path made
+        # from it and opened is not, wherever it is opened.
+        self.write("usesfile.py", """\
+            import os
+            HERE = os.path.dirname(__file__)
+            DATA = os.path.join(HERE, "data.txt")
+            ok = os.path.exists(DATA)
+            def f():
+                with open(DATA) as g:
+                    return g.read()
+            def g(name):
+                return os.listdir(name)
+            """)
+        result = self.closure("import usesfile\nopen(__file__)\n")
+        uses = sorted((m, line) for m, _, line in result.file_uses)
+        self.assertEqual(uses, [("__main__", 2), ("usesfile", 6)])
+
+    def test_dynamic_imports_are_recorded_with_their_line(self):
+        self.write("dyn.py", "import importlib\nname = 'json'\n"
+                   "m = importlib.import_module(name)\n")
+        result = self.closure("import dyn\n__import__('x' + 'y')\n")
+        self.assertIn(("dyn", os.path.join(self.dir, "dyn.py"), 3),
+                      result.dynamic)
+        self.assertIn(("__main__", "plugin.py", 2), result.dynamic)
+
+    def test_hook_adds_what_a_module_imports_by_name(self):
+        # The hooks table: PIL.Image imports its format plugins by name.
+        self.write("PIL/__init__.py", "")
+        self.write("PIL/Image.py", "")
+        self.write("PIL/PngImagePlugin.py", "")
+        self.write("PIL/JpegImagePlugin.py", "")
+        self.write("PIL/ImageOps.py", "")
+        names = self.names("import PIL.Image\n")
+        self.assertTrue({"PIL.PngImagePlugin", "PIL.JpegImagePlugin"}
+                        <= names, names)
+        self.assertNotIn("PIL.ImageOps", names)
+        self.assertNotIn("PIL.PngImagePlugin", self.names("import PIL\n"))
+
+    def test_collect_freezes_a_whole_package(self):
+        self.write("pk/__init__.py", "")
+        self.write("pk/a.py", "")
+        self.write("pk/sub/__init__.py", "")
+        self.write("pk/sub/b.py", "")
+        self.write("pk/notapackage/c.py", "")
+        self.assertEqual({n for n in self.names("import pk\n")
+                          if n.startswith("pk")}, {"pk"})
+        self.assertEqual({n for n in self.names("import pk\n",
+                                                 collect=("pk",))
+                          if n.startswith("pk")},
+                         {"pk", "pk.a", "pk.sub", "pk.sub.b"})
+
+    def test_package_data_and_distribution_metadata(self):
+        self.write("pk/__init__.py", "")
+        self.write("pk/data.txt", "data")
+        self.write("pk/files/more.bin", "more")
+        self.write("pk/stub.pyi", "")
+        self.write("pk/sub/__init__.py", "")
+        self.write("pk/sub/unfrozen.txt", "")
+        self.write("pk-1.0.dist-info/METADATA", "Name: pk\nVersion: 1.0\n")
+        self.write("pk-1.0.dist-info/top_level.txt", "pk\n")
+        self.write("other-2.0.dist-info/METADATA", "Name: other\n")
+        self.write("other-2.0.dist-info/top_level.txt", "other\n")
+        result = self.closure("import pk\nimport json\n")
+        self.assertEqual(result.data,
+                         [os.path.join(self.dir, "pk", "data.txt"),
+                          os.path.join(self.dir, "pk", "files", "more.bin")])
+        self.assertEqual([(d.name, d.files) for d in result.distributions],
+                         [("pk", ("METADATA", "top_level.txt"))])
+        self.assertIn(os.path.join(self.dir, "pk-1.0.dist-info", "METADATA"),
+                      result.sources)
 
     def test_extensions_are_detected(self):
         result = self.closure("import ctypes\n")
@@ -249,11 +313,46 @@ class PrepareTest(Base):
         self.assertIn("libgone.so, which is not found", d.message)
 
     def test_file_use_is_a_warning_in_the_module(self):
-        self.write("usesfile.py", "HERE = __file__\n")
+        self.write("usesfile.py", "import os\nHERE = os.path.dirname("
+                   "__file__)\nNAMES = os.listdir(HERE)\n")
         _, diags = self.prepare("import usesfile\n")
         [d] = [d for d in diags.items if "__file__" in d.message]
         self.assertEqual(d.severity, Severity.WARNING)
+        self.assertEqual(d.rule, "frozen-file")
         self.assertTrue(d.file.endswith("usesfile.py"))
+        self.assertEqual(d.line, 3)
+
+    def test_module_path_is_where_python_finds_modules(self):
+        # The script's directory, --path, PYTHONPATH, then site.
+        script = read(self.write("plugin.py", ""), Diagnostics())
+        extra = os.path.join(self.dir, "extra")
+        old = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = "/pp1" + os.pathsep + "/pp2"
+        try:
+            path = standalone.module_path(script, SITE, (extra,))
+        finally:
+            os.environ.pop("PYTHONPATH")
+            if old is not None:
+                os.environ["PYTHONPATH"] = old
+        self.assertEqual(path, [os.path.realpath(self.dir), extra, "/pp1",
+                                "/pp2", *SITE.path])
+
+    def test_importer_is_frozen_and_modules_keep_their_files(self):
+        import marshal
+        self.write("own.py", "")
+        self.write("pk/__init__.py", "")
+        self.write("pk/data.txt", "data!")
+        parts, diags = self.prepare("import own\nimport pk\n")
+        self.assertFalse(diags.has_errors)
+        self.assertIn(standalone.IMPORTER, [m.name for m in parts.modules])
+        modules, data, _ = marshal.loads(parts.manifest)
+        self.assertEqual(modules["own"], (os.path.join(self.dir, "own.py"),
+                                          False))
+        self.assertEqual(modules["pk"], (os.path.join(self.dir, "pk",
+                                                      "__init__.py"), True))
+        self.assertNotIn(standalone.IMPORTER, modules)
+        offset, size = data[os.path.join(self.dir, "pk", "data.txt")]
+        self.assertEqual(parts.data[offset:offset + size], b"data!")
 
     def test_frozen_code_and_libraries(self):
         parts, diags = self.prepare("import ctypes\n")
