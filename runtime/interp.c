@@ -80,6 +80,20 @@ run_extensions (void)
   return 0;
 }
 
+static void flush_std (const char *name);
+
+/* What the script printed so far, written out: nbdkit replaces its
+ * standard output with /dev/null once it serves (foreground or not),
+ * and a forked child would write a copy of the buffer at its exit.
+ */
+static void
+flush_output (void)
+{
+  flush_std ("stdout");
+  flush_std ("stderr");
+  PyErr_Clear ();
+}
+
 /* Run the embedded code as __main__, as `nbdkit python` runs a script. */
 static int
 run_script (void)
@@ -185,6 +199,7 @@ pyp_load (const struct pyp_script *script)
            && (script->standalone ? run_extensions () : run_site ()) == 0;
   site_ms = lap (&t);
   loaded = loaded && run_script () == 0 && resolve_callables () == 0;
+  flush_output ();
   nbdkit_debug ("%s: start-up: Python %.1f ms, site %.1f ms (%s), "
                 "script %.1f ms",
                 script->name, init_ms, site_ms,
@@ -333,9 +348,7 @@ exit_python (void)
   if (main != NULL)
     clear_module (main);
   PyErr_Clear ();
-  flush_std ("stdout");
-  flush_std ("stderr");
-  PyErr_Clear ();
+  flush_output ();
 }
 
 void
@@ -434,6 +447,7 @@ pyp_before_fork (void)
 {
   held_for_fork = pyp_enter ();
   holding_for_fork = true;
+  flush_output ();
   pyp_arenas_populate (false); /* loaded: requests map arenas lazily */
   gc_call ("freeze");
   PyOS_BeforeFork ();

@@ -12,6 +12,7 @@
 
 #include "pyplugin.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const struct pyp_standalone *standalone;
@@ -79,6 +80,12 @@ pyp_standalone_configure (PyConfig *config)
   config->use_frozen_modules = 1;
   config->write_bytecode = 0;
   config->module_search_paths_set = 1; /* and empty */
+  /* The one variable of the environment kept: whether output is
+   * buffered, so that a standalone plugin prints as the default one.
+   */
+  if (getenv ("PYTHONUNBUFFERED") != NULL
+      && getenv ("PYTHONUNBUFFERED")[0] != '\0')
+    config->buffered_stdio = 0;
   status = set_string (config, &config->home, s->prefix);
   if (!PyStatus_Exception (status))
     status = set_string (config, &config->prefix, s->prefix);
