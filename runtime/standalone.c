@@ -120,8 +120,9 @@ install_importer (const struct pyp_standalone *s)
   module = PyImport_ImportModule ("_pyplugin_embedded");
   if (module == NULL)
     return -1;
-  manifest = PyMemoryView_FromMemory ((char *) s->manifest,
-                                      (Py_ssize_t) s->manifest_size, PyBUF_READ);
+  manifest =
+    PyMemoryView_FromMemory ((char *) s->manifest,
+                             (Py_ssize_t) s->manifest_size, PyBUF_READ);
   data = PyMemoryView_FromMemory ((char *) s->data, (Py_ssize_t) s->data_size,
                                   PyBUF_READ);
   if (manifest != NULL && data != NULL)
