@@ -22,6 +22,13 @@ static pid_t pid_before_fork;
 static bool holding_for_fork;
 static PyThreadState *held_for_fork; /* what pyp_leave hands back */
 
+/* The SHA-256 of the plugin's SBOM (pyplugin-gen --sbom), written in
+ * after linking (gen/pyplugin_gen/sbom.py); all zeros without one.
+ * Volatile: the compiler must not read the zeros it was given.
+ */
+static volatile const char sbom_sha256[64]
+  __attribute__ ((section (".pyplugin_sbom_sha256"), used));
+
 /* Milliseconds from *since to now; *since becomes now.  For the timings
  * nbdkit -v shows (make bench reads them).
  */
@@ -384,6 +391,22 @@ pyp_check_loaded (void)
   return -1;
 }
 
+static void
+dump_sbom (void)
+{
+  char sha[sizeof sbom_sha256 + 1];
+  size_t i;
+
+  for (i = 0; i < sizeof sbom_sha256; i++)
+    sha[i] = sbom_sha256[i];
+  sha[i] = '\0';
+  if (sha[0] == '\0')
+    return;
+  printf ("sbom_sha256=%s\n", sha);
+  printf ("sbom_extract=objcopy --dump-section .pyplugin_sbom=sbom.json "
+          "PLUGIN /dev/null\n");
+}
+
 /* --dump-plugin: the plugin's fields, or, if the script did not load,
  * the exit status nbdkit gives a plugin whose configuration fails (it has
  * no way for dump_plugin to fail).
@@ -410,6 +433,7 @@ pyp_dump_plugin (void)
     pyp_standalone_dump ();
   else
     printf ("python_site=%s\n", pyp_site_mode ());
+  dump_sbom ();
   printf ("callbacks=");
   for (c = s->callables; c->name != NULL; c++)
     printf ("%s%s", c == s->callables ? "" : ",", c->name);

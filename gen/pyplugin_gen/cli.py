@@ -269,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         for script in scripts:
             assert script is not None
             parts[script.path] = _standalone_parts(script, site, diags, args)
+    if args.sbom is not None and (several or args.emit_c or args.check):
+        return _fail("--sbom describes the plugin of one script: it needs "
+                     "one SCRIPT, and a plugin to build")
     report(diags, args)
     if diags.has_errors or any(s is None for s in scripts):
         return 1
@@ -363,11 +366,12 @@ def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
         print(f"{script.path}: note: {len(parts.modules)} modules frozen, "
               f"{parts.module_bytes} bytes; C extensions embedded: "
               f"{len(parts.extensions)}", file=sys.stderr)
-    return parts
+    return parts, found
 
 
 def _build(script: Script, name: str, args: argparse.Namespace, site: Site,
-           parts=None) -> None:
+           standalone_parts=None) -> None:
+    parts, found = standalone_parts or (None, None)
     bytecode = compile_script(script)
     c_source = render(plugin(script, name, bytecode, site=site,
                              standalone=parts))
@@ -377,16 +381,32 @@ def _build(script: Script, name: str, args: argparse.Namespace, site: Site,
     else:
         if args.install:
             os.makedirs(os.path.dirname(output), exist_ok=True)
-        if parts is None:
-            compile_plugin(c_source, output, name, args.verbose)
-        else:
-            compile_plugin(c_source, output, name, args.verbose,
-                           libs=standalone.link_flags(),
-                           check=standalone.check_undefined)
+        def check(linked: str) -> None:
+            if parts is not None:
+                standalone.check_undefined(linked)
+            if args.sbom is not None:
+                _write_sbom(script, name, linked, args, site, parts, found)
+
+        compile_plugin(c_source, output, name, args.verbose,
+                       libs=None if parts is None
+                       else standalone.link_flags(), check=check)
         if args.install and args.verbose:
             print(f"pyplugin-gen: installed {output}", file=sys.stderr)
     if args.depfile or args.depfile_path:
         _write_depfile(script, output, args, parts)
+
+
+def _write_sbom(script: Script, name: str, plugin: str,
+                args: argparse.Namespace, site: Site, parts, found) -> None:
+    """The SBOM of the linked plugin: written to --sbom's file and put
+    into the plugin."""
+    from . import sbom
+    module_path = (standalone.module_path(script, site, tuple(args.path))
+                   if parts is not None else None)
+    data = sbom.dumps(sbom.document(script, name, plugin, parts, found,
+                                    module_path))
+    sbom.embed(plugin, data)
+    write_atomic(args.sbom, data)
 
 
 def _write_depfile(script: Script, output: str, args: argparse.Namespace,
