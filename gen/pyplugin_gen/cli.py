@@ -6,7 +6,9 @@ import argparse
 import dataclasses
 import os
 import re
+import shlex
 import sys
+import tempfile
 from typing import TYPE_CHECKING
 
 from . import buildconfig, depfile, machine, rules, standalone
@@ -381,19 +383,47 @@ def _build(script: Script, name: str, args: argparse.Namespace, site: Site,
     else:
         if args.install:
             os.makedirs(os.path.dirname(output), exist_ok=True)
+
         def check(linked: str) -> None:
             if parts is not None:
                 standalone.check_undefined(linked)
             if args.sbom is not None:
                 _write_sbom(script, name, linked, args, site, parts, found)
 
-        compile_plugin(c_source, output, name, args.verbose,
-                       libs=None if parts is None
-                       else standalone.link_flags(), check=check)
+        with tempfile.TemporaryDirectory(prefix="pyplugin-gen-") as work:
+            libs = None if parts is None else standalone.link_flags(
+                parts, work, debug=_asks_debug())
+            compile_plugin(c_source, output, name, args.verbose, libs=libs,
+                           check=check)
+        if parts is not None and args.verbose:
+            _report_size(script, output, parts)
         if args.install and args.verbose:
             print(f"pyplugin-gen: installed {output}", file=sys.stderr)
     if args.depfile or args.depfile_path:
         _write_depfile(script, output, args, parts)
+
+
+def _asks_debug() -> bool:
+    """Whether the build's CFLAGS ask for debug information (-g...)."""
+    cflags = os.environ.get("CFLAGS")
+    if cflags is None:
+        cflags = buildconfig.CFLAGS
+    return any(f.startswith("-g") and not f.startswith("-g0")
+               for f in shlex.split(cflags))
+
+
+def _report_size(script: Script, output: str, parts) -> None:
+    """-v: what the standalone plugin's size is made of."""
+    total = os.path.getsize(output)
+    embedded = (parts.module_bytes + parts.extension_bytes
+                + len(parts.data) + len(parts.manifest))
+    print(f"{script.path}: note: {output} is {total} bytes: CPython and "
+          f"the runtime {total - embedded}, frozen bytecode "
+          f"{parts.module_bytes} ({len(parts.modules)} modules), C "
+          f"extensions {parts.extension_bytes} ({len(parts.extensions)}), "
+          f"data {len(parts.data) + len(parts.manifest)}; built-in modules "
+          f"left out: {', '.join(parts.dropped) or 'none'}",
+          file=sys.stderr)
 
 
 def _write_sbom(script: Script, name: str, plugin: str,

@@ -55,6 +55,15 @@ RUNTIME_MODULES = ("encodings", "encodings.aliases", "encodings.utf_8",
 # Modules that exist without a file: the plugin's own nbdkit module, and
 # those linked into libpython.
 BUILTIN = frozenset(sys.builtin_module_names) | {"nbdkit"}
+# Built-in modules Python's start-up, its core or the plugin's runtime
+# use (interp.c imports gc, _thread and atexit) without an import that
+# reading code would see: never left out of a standalone plugin.
+CORE_BUILTINS = frozenset({
+    "builtins", "sys", "_imp", "_thread", "_warnings", "_weakref", "_io",
+    "marshal", "posix", "_abc", "_codecs", "_signal", "_stat", "gc",
+    "atexit", "_string", "_functools", "_collections", "_operator",
+    "itertools", "_sre", "errno", "time", "_locale", "_tracemalloc",
+    "faulthandler", "_symtable", "_tokenize", "_opcode", "_ast"})
 # Python's own frozen modules ("os.path" is an alias set up by os).
 PREFROZEN = frozenset(_imp._frozen_module_names()) | {"os.path"}
 
@@ -118,6 +127,8 @@ class Closure:
     dynamic: list[tuple[str, str, int]] = field(default_factory=list)
     data: list[str] = field(default_factory=list)  # package data files
     distributions: list[Distribution] = field(default_factory=list)
+    # Built-in modules no import reaches, CORE_BUILTINS aside.
+    unused_builtins: list[str] = field(default_factory=list)
 
     @property
     def sources(self) -> list[str]:
@@ -168,19 +179,27 @@ def _dotted(node: ast.expr) -> str | None:
     return None
 
 
+# Functions of importlib.resources and pkgutil that import the package
+# they are given (importlib.resources.files("pkg"), pkgutil.get_data(...)).
+_RESOURCE_CALLS = {"files", "get_data", "read_text", "read_binary",
+                   "open_text", "open_binary", "contents", "is_resource"}
+
+
 def _import_call(call: ast.Call) -> tuple[bool, str | None]:
     """(is it importlib.import_module(...) or __import__(...), the
-    module when its name is a literal)."""
+    module when its name is a literal); the package a call of
+    importlib.resources or pkgutil names as a literal counts too."""
     fn = call.func
     name = (fn.id if isinstance(fn, ast.Name)
             else fn.attr if isinstance(fn, ast.Attribute) else None)
-    if name not in ("import_module", "__import__") or not call.args:
+    if not call.args or name not in ("import_module", "__import__",
+                                     *_RESOURCE_CALLS):
         return False, None
     arg = call.args[0]
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
             and arg.value and not arg.value.startswith("."):
         return True, arg.value
-    return True, None
+    return name in ("import_module", "__import__"), None
 
 
 def _mentions(node: ast.AST, names: set[str]) -> bool:
@@ -463,8 +482,10 @@ def closure(tree: ast.Module, path: list[str],
         for sub in imp.fromlist:
             _want_submodule(finder, want, imp.name, sub, (), imp.line)
 
+    reached: set[str] = set()
     while queue:
         name, chain, line = queue.pop(0)
+        reached.add(name)
         found = finder.find(name)
         assert found is not None
         if found.frozen_here and (found.path is not None or found.is_package):
@@ -503,6 +524,8 @@ def closure(tree: ast.Module, path: list[str],
                             for n in file_uses(tree)]
     result.data = package_data(result.modules, collect)
     result.distributions = distributions(result.modules, path)
+    result.unused_builtins = sorted(set(sys.builtin_module_names) - reached
+                                    - CORE_BUILTINS)
     return result
 
 
@@ -645,5 +668,6 @@ def target_closure(source: bytes, filename: str, path: list[str],
         file_uses=[tuple(u) for u in c["file_uses"]],
         dynamic=[tuple(u) for u in c["dynamic"]],
         data=c["data"],
+        unused_builtins=c["unused_builtins"],
         distributions=[Distribution(**dict(d, files=tuple(d["files"])))
                        for d in c["distributions"]])

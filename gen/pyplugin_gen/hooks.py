@@ -32,6 +32,13 @@ HOOKS: tuple[Hook, ...] = (
     # Compiled (Cython) code imports what Python code never names.
     Hook("numpy.random.bit_generator", "", "secrets",
          "numpy.random.bit_generator (compiled) imports secrets"),
+    # Imports inside functions, which the closure does not follow.
+    Hook("importlib.metadata", "email", "parser",
+         "importlib.metadata reads metadata with email.message_from_string()"
+         ", which imports email.parser when called"),
+    # add_newdoc("MODULE", ...) imports MODULE to document it.
+    Hook("numpy.core._add_newdocs", "numpy.core", "_multiarray_tests",
+         "numpy.core._add_newdocs documents it through add_newdoc()"),
     # Codecs are imported by their normalized name on first lookup
     # (encodings.search_function).  UTF-8 is frozen always; these are
     # the others that open() and bytes.decode() name most.  A script

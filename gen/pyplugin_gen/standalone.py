@@ -74,7 +74,10 @@ class Standalone:
     prefix: str
     stdlib_dir: str
     sources: tuple[str, ...]  # the files it was made from
-    left_out: tuple[str, ...]  # built-in modules the plugin has not
+    left_out: tuple[str, ...]  # built-in modules the archive lacks
+    # Built-in modules the script does not use, left out of the plugin
+    # (only when no C extension, whose imports cannot be read, is in).
+    unused: tuple[str, ...] = ()
     # For the importer (embedded.py): the marshalled (modules, data,
     # distributions), and the bytes of the data and metadata files.
     manifest: bytes = b""
@@ -87,6 +90,11 @@ class Standalone:
     @property
     def extension_bytes(self) -> int:
         return sum(len(e.data) for e in self.extensions)
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        """The built-in modules the plugin leaves out, for any reason."""
+        return tuple(sorted({*self.left_out, *self.unused}))
 
 
 def available() -> None:
@@ -219,6 +227,7 @@ def prepare(script: Script, site: Site, diags: Diagnostics,
         stdlib_dir=site.stdlib_dir,
         sources=tuple(found.sources),
         left_out=left_out(),
+        unused=() if extensions else tuple(found.unused_builtins),
         manifest=manifest,
         data=data)
     return standalone, found
@@ -233,15 +242,60 @@ def left_out() -> tuple[str, ...]:
     return tuple(buildconfig.STANDALONE_LEFT_OUT.split())
 
 
-def link_flags() -> list[str]:
+def _archive() -> str:
+    return shlex.split(buildconfig.STANDALONE_LIBS)[0]
+
+
+def inittab(parts: Standalone, directory: str) -> str | None:
+    """A copy of libpython's init table (config.o of its archive) in
+    directory, whose references to the modules the plugin leaves out are
+    weak, so that the linker does not pull their code in; make's copy
+    when only those configure found missing are left out."""
+    if not parts.unused:
+        return os.path.join(buildconfig.DATA_DIR, INITTAB) \
+            if parts.left_out else None
+    out = os.path.join(directory, INITTAB)
+    for command in (
+            ["ar", "x", _archive(), "config.o"],
+            ["objcopy", *(f"--weaken-symbol=PyInit_{m}"
+                          for m in parts.dropped), "config.o", INITTAB]):
+        proc = subprocess.run(command, capture_output=True, text=True,
+                              cwd=directory)
+        if proc.returncode != 0:
+            raise BuildError(f"{command[0]} failed making the plugin's "
+                             f"init table:\n{proc.stderr}")
+    return out
+
+
+def link_flags(parts: Standalone, directory: str,
+               debug: bool = False) -> list[str]:
     """In place of the python3-embed libraries: libpython's archive,
-    after make's copy of its init table when modules are left out.
-    -Bsymbolic binds the plugin's own references to its own copy, while
-    its Py* symbols stay exported for embedded extensions to bind to."""
-    inittab = [os.path.join(buildconfig.DATA_DIR, INITTAB)] \
-        if left_out() else []
-    return [*inittab, *shlex.split(buildconfig.STANDALONE_LIBS),
-            "-Wl,-Bsymbolic"]
+    after a copy of its init table when modules are left out (made in
+    directory).  -Bsymbolic binds the plugin's own references to its own
+    copy, while its Py* symbols stay exported for embedded extensions to
+    bind to.  Sections nothing refers to go, and so does the debug
+    information of the archives unless the build asks for it (debug)."""
+    table = inittab(parts, directory)
+    return [*([table] if table else []),
+            *shlex.split(buildconfig.STANDALONE_LIBS), "-Wl,-Bsymbolic",
+            "-Wl,--gc-sections", *([] if debug else ["-Wl,--strip-all"]),
+            *_packed_relocations(directory)]
+
+
+def _packed_relocations(directory: str) -> list[str]:
+    """Relative relocations packed (DT_RELR), where the linker and the C
+    library have them: the interpreter's static data holds some 35,000
+    pointers, each a 24-byte relocation otherwise.  The linker only warns
+    about a -z option it does not know, hence --fatal-warnings."""
+    flag = "-Wl,-z,pack-relative-relocs"
+    source = os.path.join(directory, "relr.c")
+    with open(source, "w") as f:
+        f.write("int relr;\n")
+    cc = shlex.split(os.environ.get("CC") or buildconfig.CC)
+    proc = subprocess.run([*cc, "-shared", "-fPIC", "-Wl,--fatal-warnings",
+                           flag, "-o", os.path.join(directory, "relr.so"),
+                           source], capture_output=True)
+    return [flag] if proc.returncode == 0 else []
 
 
 def _defined(path: str) -> set[str]:

@@ -200,6 +200,16 @@ class ClosureTest(Base):
         uses = sorted((m, line) for m, _, line in result.file_uses)
         self.assertEqual(uses, [("__main__", 2), ("usesfile", 6)])
 
+    def test_packages_named_to_read_their_data_are_followed(self):
+        self.write("pk/__init__.py", "")
+        self.write("pk2/__init__.py", "")
+        names = self.names("import importlib.resources, pkgutil\n"
+                           "def f():\n"
+                           "    importlib.resources.files('pk')\n"
+                           "    pkgutil.get_data('pk2', 'x.txt')\n"
+                           "    importlib.resources.files(f())\n")
+        self.assertTrue({"pk", "pk2"} <= names, names)
+
     def test_dynamic_imports_are_recorded_with_their_line(self):
         self.write("dyn.py", "import importlib\nname = 'json'\n"
                    "m = importlib.import_module(name)\n")
