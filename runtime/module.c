@@ -60,7 +60,7 @@ do_debug_hexdiff (PyObject *self UNUSED, PyObject *args)
                          &start))
     return NULL;
   if (buf1.len != buf2.len)
-    PyErr_Format (PyExc_ValueError,
+    PyErr_Format (PyExc_RuntimeError,
                   "debug_hexdiff: the buffers differ in length (%zd, %zd)",
                   buf1.len, buf2.len);
   else {

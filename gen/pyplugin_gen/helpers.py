@@ -98,7 +98,7 @@ HELPERS: tuple[Helper, ...] = (
     _row("debug_hexdiff", f"{_p_buffers('buf1', 'buf2')}, "
          "prefix: str | None, start: int", "None",
          "Log where two buffers of equal length differ, as a hex dump.",
-         True, "ValueError"),
+         True, "RuntimeError"),
     _row("export_name", "", "str",
          "The export name the client asked for.", False, "RuntimeError"),
     _row("set_error", "err: int", "None",

@@ -135,7 +135,7 @@ def debug_hexdump(buf, prefix, start):
 
 def debug_hexdiff(buf1, buf2, prefix, start):
     if len(memoryview(buf1).cast("B")) != len(memoryview(buf2).cast("B")):
-        raise ValueError("debug_hexdiff: the buffers differ in length")
+        raise RuntimeError("debug_hexdiff: the buffers differ in length")
 
 def name():
     return None

@@ -250,10 +250,11 @@ def inittab(parts: Standalone, directory: str) -> str | None:
     """A copy of libpython's init table (config.o of its archive) in
     directory, whose references to the modules the plugin leaves out are
     weak, so that the linker does not pull their code in; make's copy
-    when only those configure found missing are left out."""
+    when only those configure found missing are left out (beside the
+    runtime's archive)."""
     if not parts.unused:
-        return os.path.join(buildconfig.DATA_DIR, INITTAB) \
-            if parts.left_out else None
+        return os.path.join(os.path.dirname(buildconfig.RUNTIME_LIB),
+                            INITTAB) if parts.left_out else None
     out = os.path.join(directory, INITTAB)
     for command in (
             ["ar", "x", _archive(), "config.o"],

@@ -143,13 +143,25 @@ class OtherHeaders(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
-    def build(self, transform):
-        include = transform.apply(self.dir)
-        record = nbdkit_header.load(make_record(include, self.dir))
-        dirs = self.dirs = [include, os.path.join(self.dir, "generated")]
+    def build(self, transform, sub=""):
+        directory = os.path.join(self.dir, sub)
+        include = transform.apply(directory)
+        record = nbdkit_header.load(make_record(include, directory))
+        dirs = self.dirs = [include, os.path.join(directory, "generated")]
         methods = module_methods(dirs)
-        undefined = compile_module(dirs, os.path.join(self.dir, "module.o"))
+        undefined = compile_module(dirs, os.path.join(directory, "module.o"))
         return record, methods, undefined
+
+    @staticmethod
+    def disconnect_transforms():
+        """(without, with): the installed headers made to leave out
+        nbdkit_disconnect, and to declare it, whichever they do."""
+        if "nbdkit_disconnect" in installed_record().functions:
+            return (Transform().remove_function("nbdkit_disconnect"),
+                    Transform())
+        return (Transform(), Transform().add_function(
+            "NBDKIT_EXTERN_DECL (void, nbdkit_disconnect, (int force));",
+            after="nbdkit_shutdown"))
 
     def test_removed_helpers_are_gone(self):
         record, methods, undefined = self.build(
@@ -165,24 +177,14 @@ class OtherHeaders(unittest.TestCase):
         self.assertNotIn("nbdkit_nanosleep", undefined)
         self.assertIn("nbdkit_peer_uid", undefined)
 
-    def without_disconnect(self):
-        """The installed headers, less nbdkit_disconnect if they have it
-        (nbdkit 1.34 and later)."""
-        t = Transform()
-        if "nbdkit_disconnect" in installed_record().functions:
-            t.remove_function("nbdkit_disconnect")
-        return t
-
     def test_disconnect_appears_when_declared(self):
-        _, methods, _ = self.build(self.without_disconnect())
+        without, with_ = self.disconnect_transforms()
+        record, methods, undefined = self.build(without, "without")
         self.assertNotIn("disconnect", methods)
-        calls_without = count_calls(
-            MODULE_C, [f"-I{d}" for d in self.dirs] + ["-I", RUNTIME,
-                                                     *build_flags()])
-        record, methods, undefined = self.build(
-            self.without_disconnect().add_function(
-                "NBDKIT_EXTERN_DECL (void, nbdkit_disconnect, (int force));",
-                after="nbdkit_shutdown"))
+        self.assertNotIn("nbdkit_disconnect", undefined)
+        flags_without = [f"-I{d}" for d in self.dirs] + ["-I", RUNTIME,
+                                                         *build_flags()]
+        record, methods, undefined = self.build(with_, "with")
         self.assertIn("nbdkit_disconnect", record.functions)
         self.assertIn("disconnect", methods)
         self.assertEqual(sorted(methods),
@@ -195,7 +197,8 @@ class OtherHeaders(unittest.TestCase):
         checker.check_file(MODULE_C)
         self.assertEqual([str(f) for f in checker.findings], [])
         self.assertEqual(checker.calls, count_calls(MODULE_C, flags))
-        self.assertEqual(checker.calls, calls_without + 1)
+        self.assertEqual(checker.calls,
+                         count_calls(MODULE_C, flags_without) + 1)
 
     def import_sees(self, record_path):
         """The helpers a script sees under pyplugin-gen --import, which
@@ -233,9 +236,7 @@ class OtherHeaders(unittest.TestCase):
         # The stand-in offers what the plugin will offer: no disconnect
         # where the header lacks it, and disconnect where it has it.
         for transform in (Transform().remove_function("nbdkit_peer_pid"),
-                          Transform().add_function(
-                              "NBDKIT_EXTERN_DECL (void, nbdkit_disconnect, "
-                              "(int force));", after="nbdkit_shutdown")):
+                          *self.disconnect_transforms()):
             with self.subTest(edits=[e[3] for e in transform.edits]):
                 include = transform.apply(self.dir)
                 path = make_record(include, self.dir)

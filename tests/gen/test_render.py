@@ -443,6 +443,17 @@ class Compiled(TempDirTest):
                     self.assertIn(f"callbacks={','.join(ordered)}\n", out)
 
     @need_compiler
+    def test_standalone_compiles(self):
+        # The frozen modules' table (struct _frozen changed in Python
+        # 3.12) and the rest, on this Python, with no warning.
+        if not buildconfig.STANDALONE_LIBS:
+            self.skipTest(buildconfig.STANDALONE_MISSING)
+        path = self.write("import json\n"
+                          + definitions(Dialect.RELEASED, REQUIRED))
+        self.generate(path, os.path.join(self.dir, "standalone.so"),
+                      "-O0 -Werror", "--standalone")
+
+    @need_compiler
     def test_offered_operations_compile(self):
         # Every can_X without its operation, all in one plugin.
         gated = tuple(cb.name for cb in CALLBACKS if cb.gate)

@@ -105,6 +105,22 @@ class TargetBytecode(Base):
                      source=bytecode.code)
         self.assertEqual(ran, "2")
 
+    def test_target_of_another_version_than_configured_is_an_error(self):
+        # As after an upgrade of the target since configure ran.
+        with mock.patch.object(buildconfig, "PYTHON_VERSION", "3.0"):
+            with self.assertRaisesRegex(
+                    build.BuildError, r"is now version \d+\.\d+, but plugins "
+                    r"link libpython 3\.0; .*\(re-run configure\)"):
+                build.compile_script(self.script)
+
+    def test_missing_target_is_an_error(self):
+        missing = os.path.join(self.dir, "no-such-python")
+        with mock.patch.object(buildconfig, "PYTHON", missing):
+            with self.assertRaisesRegex(
+                    build.BuildError, "cannot run the target Python "
+                    + missing):
+                build.compile_script(self.script)
+
 
 class EveryChildIsTheTarget(Base):
     """Each child the generator starts is the configured target: a

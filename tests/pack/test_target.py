@@ -50,10 +50,14 @@ class TargetPython(TempDir):
         return run(["./configure", "-q", *args], cwd=self.dir, check=check)
 
     def test_default_is_the_distributions_python3(self):
-        self.configure()
-        self.assertEqual(make_value(self.dir, "PYTHON"), "/usr/bin/python3")
-        self.assertEqual(make_value(self.dir, "PYTHON_VERSION"),
-                         version_of("/usr/bin/python3"))
+        for args in ([], ["--with-python"]):
+            with self.subTest(args):
+                proc = self.configure(*args)
+                self.assertNotIn("no such feature", proc.stderr)
+                self.assertEqual(make_value(self.dir, "PYTHON"),
+                                 "/usr/bin/python3")
+                self.assertEqual(make_value(self.dir, "PYTHON_VERSION"),
+                                 version_of("/usr/bin/python3"))
 
     def test_recorded_version_is_what_the_target_says(self):
         target = configured_target()
