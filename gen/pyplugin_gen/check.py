@@ -10,6 +10,7 @@ callback name.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass, field
 
 from .callbacks import BY_NAME, CALLBACKS, PARAMS, REQUIRED, Dialect, Result
@@ -461,28 +462,29 @@ def _helper_uses(tree: ast.Module) -> list[tuple[str, ast.AST, bool]]:
         return bool(names & {"AttributeError", "ImportError", "Exception",
                              "BaseException"})
 
-    def visit(node: ast.AST, deferred: bool, skip: frozenset[str]) -> None:
+    # Iterative: a script may nest deeper than Python's recursion limit.
+    todo: list[tuple[ast.AST, bool, frozenset[str]]] = [
+        (tree, False, frozenset())]
+    while todo:
+        node, deferred, skip = todo.pop()
+        children = list(ast.iter_child_nodes(node))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
                              ast.Lambda)):
             # Decorators, defaults and annotations run where the def is.
             body = node.body if isinstance(node.body, list) \
                 else [node.body]
-            for child in ast.iter_child_nodes(node):
-                visit(child, deferred or child in body, skip)
-            return
+            todo += [(c, deferred or c in body, skip) for c in children]
+            continue
         if isinstance(node, (ast.If, ast.IfExp, ast.While)):
             inner = skip | guarded(node.test)
-            for child in ast.iter_child_nodes(node):
-                visit(child, deferred, skip if child is node.test
-                      else inner)
-            return
+            todo += [(c, deferred, skip if c is node.test else inner)
+                     for c in children]
+            continue
         if isinstance(node, ast.Try) and catches_attribute_error(node):
             everything = frozenset(helpers.BY_NAME)
-            for child in node.body:
-                visit(child, deferred, everything)
-            for child in [*node.handlers, *node.orelse, *node.finalbody]:
-                visit(child, deferred, skip)
-            return
+            todo += [(c, deferred, everything if c in node.body else skip)
+                     for c in children]
+            continue
         if isinstance(node, ast.Attribute) and \
                 isinstance(node.value, ast.Name) and \
                 node.value.id in aliases and node.attr not in skip:
@@ -491,10 +493,8 @@ def _helper_uses(tree: ast.Module) -> list[tuple[str, ast.AST, bool]]:
                 and node.level == 0:
             uses.extend((a.name, node, not deferred) for a in node.names
                         if a.name not in skip)
-        for child in ast.iter_child_nodes(node):
-            visit(child, deferred, skip)
-
-    visit(tree, False, frozenset())
+        todo += [(c, deferred, skip) for c in children]
+    uses.sort(key=lambda u: (u[1].lineno, u[1].col_offset))
     return uses
 
 
@@ -505,8 +505,12 @@ def _missing_helpers(script: Script, diags: Diagnostics) -> None:
     AttributeError when it runs)."""
     try:
         record = nbdkit_header.load()
-        tree = ast.parse(script.text, script.path)
-    except (nbdkit_header.RecordError, SyntaxError, ValueError):
+        with warnings.catch_warnings():
+            # The reader reported Python's compile-time warnings once.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(script.text, script.path)
+    except (nbdkit_header.RecordError, SyntaxError, ValueError,
+            RecursionError):
         return  # reported by check_against_header or the reader
     lacking = {h.name: h for h in helpers.missing(record)}
     for name, node, at_load in _helper_uses(tree):

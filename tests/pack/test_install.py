@@ -40,9 +40,15 @@ class MakeInstall(TempDir):
         self.assertIn(os.path.join(rel("pkglibdir"), "libpyplugin.a"), names)
         self.assertIn(os.path.join(pkg, "buildconfig.py"), names)
         self.assertIn(os.path.join(pkg, "cli.py"), names)
-        # Make-time and test-only modules are not installed.
-        for module in ("fmtcheck.py", "header_record.py", "libclang.py"):
+        # Make-time and test-only modules are not installed; every other
+        # module of the package is (the installed generator imports it).
+        build_only = ("fmtcheck.py", "header_record.py", "libclang.py",
+                      "manpage.py")
+        for module in build_only:
             self.assertNotIn(os.path.join(pkg, module), names)
+        for module in os.listdir(os.path.join(TOP, "gen", "pyplugin_gen")):
+            if module.endswith(".py") and module not in build_only:
+                self.assertIn(os.path.join(pkg, module), names)
         # The type stubs, where the configured Python finds packages
         # under the prefix.
         self.assertIn(os.path.join(rel("pysitedir"), "nbdkit-stubs",

@@ -10,6 +10,15 @@
 #include <pthread.h>
 #include <string.h>
 
+/* The thread state holding the GIL in this thread, or NULL.  Python 3.13
+ * made the function public and deprecated its old name.
+ */
+#if PY_VERSION_HEX >= 0x030d0000
+#define current_tstate() PyThreadState_GetUnchecked ()
+#else
+#define current_tstate() _PyThreadState_UncheckedGet ()
+#endif
+
 /* Number of thread states of the interpreter; GIL held. */
 static int
 count_tstates (void)
@@ -57,7 +66,7 @@ worker (void *arg)
 
   /* A first call: creates the thread state. */
   s->first = pyp_enter ();
-  s->current_inside = _PyThreadState_UncheckedGet ();
+  s->current_inside = current_tstate ();
   s->nested = pyp_enter (); /* already holding: NULL */
   pyp_leave (&s->nested);
   r = eval ("sum(range(10))");
@@ -66,7 +75,7 @@ worker (void *arg)
   Py_XDECREF (eval ("nbdkit.set_error(errno.ENOSPC)"));
   s->errno_after_set = pyp_last_errno ();
   pyp_leave (&s->first);
-  s->current_after = _PyThreadState_UncheckedGet ();
+  s->current_after = current_tstate ();
 
   /* A second call: the same thread state, a fresh errno. */
   s->second = pyp_enter ();
@@ -126,15 +135,15 @@ threads_main_thread (void)
   nested = pyp_enter ();
   CU_ASSERT_PTR_NULL (nested);
   pyp_leave (&nested);
-  CU_ASSERT_PTR_EQUAL (_PyThreadState_UncheckedGet (), mine);
+  CU_ASSERT_PTR_EQUAL (current_tstate (), mine);
 
   saved = PyEval_SaveThread ();
   CU_ASSERT_PTR_EQUAL (saved, mine);
   entered = pyp_enter ();
   CU_ASSERT_PTR_EQUAL (entered, mine);
-  CU_ASSERT_PTR_EQUAL (_PyThreadState_UncheckedGet (), mine);
+  CU_ASSERT_PTR_EQUAL (current_tstate (), mine);
   pyp_leave (&entered);
-  CU_ASSERT_PTR_NULL (_PyThreadState_UncheckedGet ());
+  CU_ASSERT_PTR_NULL (current_tstate ());
   PyEval_RestoreThread (saved);
   CU_ASSERT_EQUAL (count_tstates (), before);
 }

@@ -15,6 +15,6 @@ def pread(h, buf, offset, flags):
     pass
 
 
-SIZE = 1 // 0
+SIZE = int("eight")
 
-# expect: 18:1: error: importing the script raised ZeroDivisionError: integer division or modulo by zero
+# expect: 18:1: error: importing the script raised ValueError: invalid literal for int() with base 10: 'eight'
