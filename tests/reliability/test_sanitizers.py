@@ -118,6 +118,8 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
         compile_c(cflags + ["-I", runtime, "-I", unit, "-o",
                             cls.unit_program,
                             *sorted(glob.glob(os.path.join(unit, "*.c"))),
+                            os.path.join(runtime, "generated",
+                                         "fake-nbdkit-stubs.c"),
                             cls.archive, "-lcunit", *libs, "-lpthread"])
         c_source = os.path.join(cls.build, "misbehave.c")
         run([GEN, SCRIPT, "-S", c_source])
