@@ -128,8 +128,10 @@ def _dialect_mixup(script: Script, d: Definition, diags: Diagnostics) -> None:
         """The other dialect for which check holds, preferring one
         whose call the callback binds to."""
         fits = [o for o in Dialect if o is not ours and check(o)]
+        # Else the released dialect, today's.
         fits.sort(key=lambda o: (not binds(o), len(cb.params(o)) !=
-                                 (d.signature and d.signature.positional)))
+                                 (d.signature and d.signature.positional),
+                                 o is not Dialect.RELEASED))
         return fits[0] if fits else None
 
     def binds(o: Dialect) -> bool:
@@ -168,12 +170,12 @@ def _dialect_mixup(script: Script, d: Definition, diags: Diagnostics) -> None:
                if "buf" in cb.params(o)), None)
     buf = names[at] if at is not None and at < len(names) else None
     if result is Result.NONE:
-        # A call given the buffer (f.readinto(buf)) may return anything.
+        # A call given the buffer (f.readinto(buf), os.preadv(fd, [buf],
+        # offset)) may return anything.
         data = [v for v in found.values if v is not None] + [
             e for _, e in found.unseen
             if not (isinstance(e, ast.Call) and buf is not None and
-                    any(isinstance(a, ast.Name) and a.id == buf
-                        for a in e.args))]
+                    _given(e, buf))]
         theirs = other(lambda o: cb.result[o] is Result.BUFFER)
         if not data or theirs is None:
             return
@@ -195,6 +197,15 @@ def _dialect_mixup(script: Script, d: Definition, diags: Diagnostics) -> None:
              "return the data read")
 
 
+def _given(call: ast.Call, name: str) -> bool:
+    """Is name an argument of call, alone or in a list or tuple?"""
+    for a in call.args:
+        items = a.elts if isinstance(a, (ast.List, ast.Tuple)) else [a]
+        if any(isinstance(i, ast.Name) and i.id == name for i in items):
+            return True
+    return False
+
+
 def _fills(fn: ast.FunctionDef | ast.Lambda, name: str) -> bool:
     """Does fn use its parameter name as a buffer it fills: assign to a
     slice of it (`buf[:] = data`) or hand it to a readinto-like call?"""
@@ -205,9 +216,7 @@ def _fills(fn: ast.FunctionDef | ast.Lambda, name: str) -> bool:
                 isinstance(node.value, ast.Name) and node.value.id == name:
             return True
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in _FILLERS and \
-                any(isinstance(a, ast.Name) and a.id == name
-                    for a in node.args):
+                and node.func.attr in _FILLERS and _given(node, name):
             return True
     return False
 
@@ -294,7 +303,7 @@ def _answers(source: Source, script: Script, constants: dict[str, int],
              found: Answers, active: frozenset[ast.AST]) -> None:
     fn = source.fn
     if fn in active:  # recursion: its value is what it computes
-        found.unseen.append(("calls itself", None))
+        found.unseen.append(("is recursive", None))
         return
     active |= {fn}
     if isinstance(fn, ast.Lambda):
@@ -506,14 +515,18 @@ def _missing_helpers(script: Script, diags: Diagnostics) -> None:
     try:
         record = nbdkit_header.load()
         with warnings.catch_warnings():
-            # The reader reported Python's compile-time warnings once.
+            # The reader reported Python's warnings (Python 3.12 and
+            # later print SyntaxWarnings of ast.parse, which would land
+            # in the middle of JSON or SARIF on stderr).
             warnings.simplefilter("ignore")
             tree = ast.parse(script.text, script.path)
-    except (nbdkit_header.RecordError, SyntaxError, ValueError,
-            RecursionError):
+        uses = _helper_uses(tree)
+    except (nbdkit_header.RecordError, SyntaxError, ValueError):
         return  # reported by check_against_header or the reader
+    except RecursionError:
+        return  # nested deeper than the walk goes: not checked
     lacking = {h.name: h for h in helpers.missing(record)}
-    for name, node, at_load in _helper_uses(tree):
+    for name, node, at_load in uses:
         h = lacking.get(name)
         if h is None:
             continue

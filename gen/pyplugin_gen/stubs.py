@@ -10,19 +10,13 @@ complete, so it has no py.typed (PEP 561 asks for one only of partial
 stub packages).
 
 make writes it at build time and make install puts it in the target
-Python's site-packages (site_packages()), where mypy, pyright and
-editors look for `<module>-stubs` packages.
-
-`python -m pyplugin_gen.stubs --site-packages PREFIX` prints that
-directory for an install under PREFIX.
+Python's site-packages (sitedir.py), where mypy, pyright and editors
+look for `<module>-stubs` packages.
 """
 
 from __future__ import annotations
 
 import os
-import site
-import sys
-import sysconfig
 
 from . import buildconfig, helpers
 from .callbacks import CALLBACKS, PARAMS, Dialect
@@ -77,24 +71,3 @@ def write(directory: str, record: Record) -> str:
     path = os.path.join(package, "__init__.pyi")
     write_atomic(path, render(record))
     return path
-
-
-def site_packages(prefix: str) -> str:
-    """Where this Python finds packages installed under prefix."""
-    prefix = os.path.normpath(prefix)
-    if prefix == os.path.normpath(sys.prefix) and \
-            "deb_system" in sysconfig.get_scheme_names():
-        # Debian: its own packages go to the deb_system scheme's
-        # directory; the default scheme is pip's, under /usr/local.
-        return sysconfig.get_path("purelib", "deb_system")
-    for directory in site.getsitepackages():
-        if directory.startswith(prefix + os.sep) and directory in sys.path:
-            return directory
-    return sysconfig.get_path("purelib", "posix_prefix",
-                              vars={"base": prefix, "platbase": prefix})
-
-
-if __name__ == "__main__":
-    if sys.argv[1:2] != ["--site-packages"] or len(sys.argv) != 3:
-        sys.exit("usage: python -m pyplugin_gen.stubs --site-packages PREFIX")
-    print(site_packages(sys.argv[2]))

@@ -18,7 +18,7 @@ from unittest import mock
 
 from common import GOOD, TOP, run_check
 
-from pyplugin_gen import helpers, nbdkit_header, stubs
+from pyplugin_gen import helpers, nbdkit_header, sitedir, stubs
 
 # The directories of plugin scripts in the repository: all must
 # type-check (one mypy run each: their modules' names repeat).
@@ -139,7 +139,7 @@ class Stubs(unittest.TestCase):
         self.assertEqual(built, stubs.render(nbdkit_header.load()))
 
     def test_installed_where_this_python_looks(self):
-        where = stubs.site_packages(sys.prefix)
+        where = sitedir.site_packages(sys.prefix)
         self.assertIn(where, site.getsitepackages())
         self.assertIn(where, sys.path)
 

@@ -83,7 +83,9 @@ class DebianPackage(TempDir):
                      "./usr/share/pyplugin-gen/templates/plugin.c.j2",
                      "./usr/share/pyplugin-gen/data/nbdkit-header.json",
                      "./usr/include/pyplugin-gen/pyplugin.h",
-                     "./usr/share/man/man1/pyplugin-gen.1.gz"):
+                     "./usr/share/man/man1/pyplugin-gen.1.gz",
+                     "./usr/lib/python3/dist-packages/nbdkit-stubs/"
+                     "__init__.pyi"):
             self.assertIn(path, contents)
         self.assertRegex(contents, r"\./usr/lib/[^/]+/pyplugin-gen/"
                          r"libpyplugin\.a")

@@ -43,7 +43,7 @@ class MakeInstall(TempDir):
         # Make-time and test-only modules are not installed; every other
         # module of the package is (the installed generator imports it).
         build_only = ("fmtcheck.py", "header_record.py", "libclang.py",
-                      "manpage.py")
+                      "manpage.py", "sitedir.py")
         for module in build_only:
             self.assertNotIn(os.path.join(pkg, module), names)
         for module in os.listdir(os.path.join(TOP, "gen", "pyplugin_gen")):

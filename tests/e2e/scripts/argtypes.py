@@ -11,7 +11,7 @@ API_VERSION = 2
 
 disk = bytearray(1024 * 1024)
 RECORD = len(disk) - 4096
-record = []
+record: list = []
 
 
 def describe(x):

@@ -7,7 +7,7 @@ import json
 
 disk = bytearray(1024 * 1024)
 RECORD = len(disk) - 4096
-record = []
+record: list = []
 
 
 def describe(x):
