@@ -17,6 +17,8 @@ hidden (nopython.hide_python_wrapper), and from a chroot that holds
 only nbdkit, the plugin and the shared libraries (those of numpy's and
 PIL's extensions included: system libraries, not Python).  Both must
 serve the same document, and print the same lines in the same order.
+The standalone build's SBOM validates and names python3-numpy,
+python3-pil, the project's own modules and the libraries PIL needs.
 """
 
 import json
@@ -30,6 +32,7 @@ import nbd
 from harness import ENV, GEN, SCRIPTS, Server, TempDirMixin, dump_plugin, \
     run
 from nopython import chroot_wrapper, hide_python_wrapper, minimal_root
+from test_sbom import validator
 
 PROJECT = os.path.join(SCRIPTS, "project")
 LIBRARY = os.path.join(SCRIPTS, "project_lib")
@@ -62,8 +65,10 @@ class Project(TempDirMixin, unittest.TestCase):
         build = os.path.join(cls.tmpdir, "build")
         project, library = copy_project(build)
         cls.plugins = {}
-        for mode, extra in (("default", []), ("standalone",
-                                              ["--standalone", "-MD"])):
+        sbom = os.path.join(cls.tmpdir, "standalone.cdx.json")
+        for mode, extra in (("default", []),
+                            ("standalone", ["--standalone", "-MD",
+                                            "--sbom", sbom])):
             out = os.path.join(cls.tmpdir, f"{mode}-plugin.so")
             p = run([GEN, os.path.join(project, "plugin.py"), "-o", out,
                      *extra], check=False, timeout=900,
@@ -71,6 +76,8 @@ class Project(TempDirMixin, unittest.TestCase):
             cls.plugins[mode] = (out, p)
         with open(os.path.join(cls.tmpdir, "standalone-plugin.d")) as f:
             cls.depfile = f.read()
+        with open(sbom) as f:
+            cls.sbom = json.load(f)
         cls.build_dir = build
         shutil.rmtree(build)
         # Where the default plugin finds the project at run time.
@@ -122,9 +129,11 @@ class Project(TempDirMixin, unittest.TestCase):
         libs = [lib for lib in
                 info["python_extension_libraries"].split(",") if lib]
         self.assertIn("libjpeg.so.62", libs)
-        self.assertTrue({"numpy.core._multiarray_umath", "PIL._imaging"}
-                        <= set(info["python_embedded_extensions"]
-                               .split(",")), info)
+        extensions = set(info["python_embedded_extensions"].split(","))
+        self.assertIn("PIL._imaging", extensions)
+        # numpy.core is numpy._core from numpy 2 on.
+        self.assertTrue({"numpy.core._multiarray_umath",
+                         "numpy._core._multiarray_umath"} & extensions, info)
         root = tempfile.mkdtemp(prefix="root-", dir=self.tmpdir)
         minimal_root(root, plugin, libs)
         with self.default_server() as srv:
@@ -172,6 +181,36 @@ class Project(TempDirMixin, unittest.TestCase):
             self.assertIn(name, self.depfile)
         self.assertIn(os.path.join(self.build_dir, "project", "blkcache"),
                       self.depfile)
+
+
+    def test_sbom_names_the_packages_inside(self):
+        validator().validate(self.sbom)
+        groups = {c["name"]: c for c in self.sbom["components"]
+                  if c["bom-ref"].startswith("modules:")}
+        numpy = groups["python3-numpy"]
+        self.assertTrue(numpy["purl"].startswith(
+            "pkg:deb/debian/python3-numpy@"), numpy)
+        self.assertTrue({"numpy.core.multiarray", "numpy._core.multiarray"}
+                        & {f["name"] for f in numpy["components"]})
+        self.assertTrue(groups["python3-pil"]["purl"].startswith(
+            "pkg:deb/debian/python3-pil@"))
+        # The script's own project, and its library: no package.
+        own = {f["name"] for f in groups["project"]["components"]}
+        self.assertTrue({"blkcache", "blkcache.ddrescue", "table.txt",
+                         "disk.png"} <= own, own)
+        self.assertNotIn("purl", groups["project"])
+        self.assertIn("extlib", {f["name"] for f in
+                                 groups["lib"]["components"]})
+        extensions = {c["name"]: c for c in self.sbom["components"]
+                      if c["bom-ref"].startswith("extension:")}
+        self.assertTrue(extensions["PIL._imaging"]["purl"].startswith(
+            "pkg:deb/debian/python3-pil@"))
+        [deps] = [d for d in self.sbom["dependencies"]
+                  if d["ref"] == "extension:PIL._imaging"]
+        self.assertIn("so:libjpeg.so.62", deps["dependsOn"])
+        jpeg = [c for c in self.sbom["components"]
+                if c["bom-ref"] == "so:libjpeg.so.62"][0]
+        self.assertTrue(jpeg["purl"].startswith("pkg:deb/debian/"), jpeg)
 
 
 class PathOption(TempDirMixin, unittest.TestCase):
