@@ -429,6 +429,22 @@ class CommandLineTest(Base):
                            "--exclude", "c"], None)
         self.assertEqual((args.freeze, args.exclude), (["a", "b"], ["c"]))
 
+    def test_verbose_notes_dynamic_imports_at_their_line(self):
+        import contextlib
+        import io
+        from pyplugin_gen import cli
+        path = self.write("plugin.py", "import importlib\n"
+                          "def open(r):\n"
+                          "    return importlib.import_module(str(r))\n"
+                          "def get_size(h):\n    return 1\n"
+                          "def pread(h, c, o):\n    return bytes(c)\n")
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            status = cli.main(["--check", "--standalone", "-v", path])
+        self.assertEqual(status, 0, err.getvalue())
+        self.assertIn(f"{path}:3: note: an import of a module named at run "
+                      "time", err.getvalue())
+
     def test_freeze_needs_standalone(self):
         from pyplugin_gen import cli
         path = self.write("plugin.py", "def open(r):\n    return 1\n"
