@@ -358,7 +358,8 @@ def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
               "only those modules provide", file=sys.stderr)
     if args.verbose:
         for m in found.missing:
-            print(f"{script.path}: note: module {m.name!r} "
+            where = m.site or f"{script.path}:{m.line}"
+            print(f"{where}: note: module {m.name!r} "
                   f"({' -> '.join(m.chain + (m.name,))}) not found, left "
                   "out", file=sys.stderr)
         for name, file, line in found.dynamic:

@@ -104,6 +104,7 @@ class Missing:
     chain: tuple[str, ...]
     line: int
     optional: bool
+    site: str = ""  # FILE:LINE of the import, in a module not the script
 
 
 @dataclass(frozen=True)
@@ -432,7 +433,7 @@ def closure(tree: ast.Module, path: list[str],
     queue: list[tuple[str, tuple[str, ...], int]] = []
 
     def want(name: str, chain: tuple[str, ...], line: int,
-             optional: bool) -> bool:
+             optional: bool, site: str = "") -> bool:
         """Queue name and its parent packages; False if not found."""
         parts = name.split(".")
         for i in range(1, len(parts) + 1):
@@ -446,7 +447,7 @@ def closure(tree: ast.Module, path: list[str],
                 if prefix not in missing:
                     missing.add(prefix)
                     result.missing.append(Missing(prefix, chain, line,
-                                                  optional))
+                                                  optional, site))
                 return False
             seen[prefix] = None
             queue.append((prefix, chain + (prefix,), line))
@@ -515,7 +516,7 @@ def closure(tree: ast.Module, path: list[str],
         for imp in walker.imports:
             if not fallback_needed(imp):
                 continue
-            want(imp.name, chain, line, True)
+            want(imp.name, chain, line, True, f"{found.path}:{imp.line}")
             for sub in imp.fromlist:
                 _want_submodule(finder, want, imp.name, sub, chain, line)
     result.modules = sorted((m for m in seen.values() if m is not None),

@@ -429,21 +429,34 @@ class CommandLineTest(Base):
                            "--exclude", "c"], None)
         self.assertEqual((args.freeze, args.exclude), (["a", "b"], ["c"]))
 
-    def test_verbose_notes_dynamic_imports_at_their_line(self):
+    def check_verbose(self, head, body):
+        """pyplugin-gen --check --standalone -v of a script: its path and
+        what it printed."""
         import contextlib
         import io
         from pyplugin_gen import cli
-        path = self.write("plugin.py", "import importlib\n"
-                          "def open(r):\n"
-                          "    return importlib.import_module(str(r))\n"
-                          "def get_size(h):\n    return 1\n"
+        path = self.write("plugin.py", head + "def open(r):\n" + body
+                          + "def get_size(h):\n    return 1\n"
                           "def pread(h, c, o):\n    return bytes(c)\n")
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
             status = cli.main(["--check", "--standalone", "-v", path])
         self.assertEqual(status, 0, err.getvalue())
+        return path, err.getvalue()
+
+    def test_verbose_notes_dynamic_imports_at_their_line(self):
+        path, err = self.check_verbose(
+            "import importlib\n", "    return importlib.import_module(r)\n")
         self.assertIn(f"{path}:3: note: an import of a module named at run "
-                      "time", err.getvalue())
+                      "time", err)
+
+    def test_verbose_notes_missing_imports_at_their_site(self):
+        self.write("helper.py", "try:\n    import no_such_module_x\n"
+                   "except ImportError:\n    pass\n")
+        _, err = self.check_verbose("import helper\n", "    return 1\n")
+        self.assertIn(f"{os.path.join(self.dir, 'helper.py')}:2: note: "
+                      "module 'no_such_module_x' (helper -> "
+                      "no_such_module_x) not found", err)
 
     def test_freeze_needs_standalone(self):
         from pyplugin_gen import cli
