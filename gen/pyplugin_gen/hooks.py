@@ -33,9 +33,14 @@ HOOKS: tuple[Hook, ...] = (
     Hook("numpy.random.bit_generator", "", "secrets",
          "numpy.random.bit_generator (compiled) imports secrets"),
     # Imports inside functions, which the closure does not follow.
-    Hook("importlib.metadata", "email", "parser",
+    Hook("importlib.metadata", "email", "parser|message",
          "importlib.metadata reads metadata with email.message_from_string()"
          ", which imports email.parser when called"),
+    Hook("importlib.metadata", "importlib.metadata", "_adapters|_text",
+         "importlib.metadata imports its adapters when metadata is read "
+         "(Python 3.13 and later)"),
+    Hook("numpy._core._multiarray_umath", "numpy", "dtypes",
+         "numpy's compiled core imports numpy.dtypes (numpy 2)"),
     # add_newdoc("MODULE", ...) imports MODULE to document it.
     Hook("numpy.core._add_newdocs", "numpy.core", "_multiarray_tests",
          "numpy.core._add_newdocs documents it through add_newdoc()"),
