@@ -26,6 +26,10 @@ class Hook:
             is not None
 
 
+# What numpy's _multiarray_umath imports from C (npy_cache_import).
+_NUMPY_CORE_IMPORTS = (r"_dtype|_dtype_ctypes|_exceptions|_internal|_methods|"
+                       r"_ufunc_config|arrayprint|numeric|printoptions")
+
 HOOKS: tuple[Hook, ...] = (
     Hook("PIL.Image", "PIL", r"\w+ImagePlugin",
          "PIL.Image.init() imports every image format plugin by name"),
@@ -39,8 +43,17 @@ HOOKS: tuple[Hook, ...] = (
     Hook("importlib.metadata", "importlib.metadata", "_adapters|_text",
          "importlib.metadata imports its adapters when metadata is read "
          "(Python 3.13 and later)"),
+    Hook("importlib.resources", "importlib.resources",
+         "_adapters|_itertools|readers",
+         "importlib.resources.files() imports its adapters when called "
+         "(Python 3.13 and later)"),
+    # numpy's compiled core imports these modules of its Python side
+    # (numpy.core up to numpy 1, numpy._core from numpy 2).
     Hook("numpy._core._multiarray_umath", "numpy", "dtypes",
          "numpy's compiled core imports numpy.dtypes (numpy 2)"),
+    *(Hook(f"{core}._multiarray_umath", core, _NUMPY_CORE_IMPORTS,
+           "numpy's compiled core imports them")
+      for core in ("numpy.core", "numpy._core")),
     # add_newdoc("MODULE", ...) imports MODULE to document it.
     Hook("numpy.core._add_newdocs", "numpy.core", "_multiarray_tests",
          "numpy.core._add_newdocs documents it through add_newdoc()"),
