@@ -579,6 +579,10 @@ def distributions(modules: list[Module],
             names = {f.parts[0].removesuffix(".py")
                      for f in dist.files or () if f.parts}
         name = dist.metadata["Name"]
+        if name:
+            # Without top_level.txt or RECORD (Debian leaves RECORD out),
+            # a distribution is taken to ship the package of its name.
+            names.add(re.sub(r"[-_.]+", "_", name).lower())
         if names & tops and name and name not in found:
             d = str(where)
             found[name] = Distribution(name, d, tuple(sorted(

@@ -255,12 +255,16 @@ class ClosureTest(Base):
         self.write("pk-1.0.dist-info/top_level.txt", "pk\n")
         self.write("other-2.0.dist-info/METADATA", "Name: other\n")
         self.write("other-2.0.dist-info/top_level.txt", "other\n")
-        result = self.closure("import pk\nimport json\n")
+        # Named as its package, with no top_level.txt nor RECORD.
+        self.write("pk2/__init__.py", "")
+        self.write("pk2-3.0.dist-info/METADATA", "Name: PK2\nVersion: 3\n")
+        result = self.closure("import pk\nimport pk2\nimport json\n")
         self.assertEqual(result.data,
                          [os.path.join(self.dir, "pk", "data.txt"),
                           os.path.join(self.dir, "pk", "files", "more.bin")])
         self.assertEqual([(d.name, d.files) for d in result.distributions],
-                         [("pk", ("METADATA", "top_level.txt"))])
+                         [("PK2", ("METADATA",)),
+                          ("pk", ("METADATA", "top_level.txt"))])
         self.assertIn(os.path.join(self.dir, "pk-1.0.dist-info", "METADATA"),
                       result.sources)
 
