@@ -22,6 +22,13 @@ static pid_t pid_before_fork;
 static bool holding_for_fork;
 static PyThreadState *held_for_fork; /* what pyp_leave hands back */
 
+/* The SHA-256 of the plugin's SBOM (pyplugin-gen --sbom), written in
+ * after linking (gen/pyplugin_gen/sbom.py); all zeros without one.
+ * Volatile: the compiler must not read the zeros it was given.
+ */
+static volatile const char sbom_sha256[64]
+  __attribute__ ((section (".pyplugin_sbom_sha256"), used));
+
 /* Milliseconds from *since to now; *since becomes now.  For the timings
  * nbdkit -v shows (make bench reads them).
  */
@@ -78,6 +85,20 @@ run_extensions (void)
     return -1;
   }
   return 0;
+}
+
+static void flush_std (const char *name);
+
+/* What the script printed so far, written out: nbdkit replaces its
+ * standard output with /dev/null once it serves (foreground or not),
+ * and a forked child would write a copy of the buffer at its exit.
+ */
+static void
+flush_output (void)
+{
+  flush_std ("stdout");
+  flush_std ("stderr");
+  PyErr_Clear ();
 }
 
 /* Run the embedded code as __main__, as `nbdkit python` runs a script. */
@@ -203,6 +224,7 @@ pyp_load (const struct pyp_script *script)
            && (script->standalone ? run_extensions () : run_site ()) == 0;
   site_ms = pyp_lap (&t);
   loaded = loaded && run_script () == 0 && resolve_callables (NULL) == 0;
+  flush_output ();
   nbdkit_debug ("%s: start-up: Python %.1f ms, site %.1f ms (%s), "
                 "script %.1f ms",
                 script->name, init_ms, site_ms,
@@ -381,9 +403,7 @@ exit_python (void)
   if (main != NULL)
     clear_module (main);
   PyErr_Clear ();
-  flush_std ("stdout");
-  flush_std ("stderr");
-  PyErr_Clear ();
+  flush_output ();
 }
 
 void
@@ -421,6 +441,22 @@ pyp_check_loaded (void)
   return -1;
 }
 
+static void
+dump_sbom (void)
+{
+  char sha[sizeof sbom_sha256 + 1];
+  size_t i;
+
+  for (i = 0; i < sizeof sbom_sha256; i++)
+    sha[i] = sbom_sha256[i];
+  sha[i] = '\0';
+  if (sha[0] == '\0')
+    return;
+  printf ("sbom_sha256=%s\n", sha);
+  printf ("sbom_extract=objcopy --dump-section .pyplugin_sbom=sbom.json "
+          "PLUGIN /dev/null\n");
+}
+
 /* --dump-plugin: the plugin's fields, or, if the script did not load,
  * the exit status nbdkit gives a plugin whose configuration fails (it has
  * no way for dump_plugin to fail).
@@ -447,6 +483,7 @@ pyp_dump_plugin (void)
     pyp_standalone_dump ();
   else
     printf ("python_site=%s\n", pyp_site_mode ());
+  dump_sbom ();
   printf ("callbacks=");
   for (c = s->callables; c->name != NULL; c++)
     printf ("%s%s", c == s->callables ? "" : ",", c->name);
@@ -484,6 +521,7 @@ pyp_before_fork (void)
 {
   held_for_fork = pyp_enter ();
   holding_for_fork = true;
+  flush_output ();
   pyp_arenas_populate (false); /* loaded: requests map arenas lazily */
   gc_call ("freeze");
   PyOS_BeforeFork ();

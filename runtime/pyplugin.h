@@ -70,6 +70,11 @@ struct pyp_standalone {
   const char *const *left_out;  /* built-in modules not linked; NULL ends */
   const char *prefix;           /* sys.prefix of the build's Python */
   const char *stdlib_dir;       /* and its sys._stdlib_dir */
+  /* For the importer of gen/pyplugin_gen/embedded.py: what the frozen
+   * modules' files were (marshalled), and the data files' bytes.
+   */
+  const unsigned char *manifest, *data;
+  size_t manifest_size, data_size;
 };
 
 /* A plugin built with one interpreter per connection: how many are made

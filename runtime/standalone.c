@@ -12,6 +12,7 @@
 
 #include "pyplugin.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const struct pyp_standalone *standalone;
@@ -79,6 +80,12 @@ pyp_standalone_configure (PyConfig *config)
   config->use_frozen_modules = 1;
   config->write_bytecode = 0;
   config->module_search_paths_set = 1; /* and empty */
+  /* The one variable of the environment kept: whether output is
+   * buffered, so that a standalone plugin prints as the default one.
+   */
+  if (getenv ("PYTHONUNBUFFERED") != NULL
+      && getenv ("PYTHONUNBUFFERED")[0] != '\0')
+    config->buffered_stdio = 0;
   status = set_string (config, &config->home, s->prefix);
   if (!PyStatus_Exception (status))
     status = set_string (config, &config->prefix, s->prefix);
@@ -101,12 +108,39 @@ pyp_standalone_configure (PyConfig *config)
   return status;
 }
 
+/* The importer that gives the frozen modules their files (__file__,
+ * package data, metadata): gen/pyplugin_gen/embedded.py, frozen as
+ * _pyplugin_embedded.
+ */
+static int
+install_importer (const struct pyp_standalone *s)
+{
+  PyObject *module, *manifest = NULL, *data = NULL, *r = NULL;
+
+  module = PyImport_ImportModule ("_pyplugin_embedded");
+  if (module == NULL)
+    return -1;
+  manifest =
+    PyMemoryView_FromMemory ((char *) s->manifest,
+                             (Py_ssize_t) s->manifest_size, PyBUF_READ);
+  data = PyMemoryView_FromMemory ((char *) s->data, (Py_ssize_t) s->data_size,
+                                  PyBUF_READ);
+  if (manifest != NULL && data != NULL)
+    r = PyObject_CallMethod (module, "install", "(OO)", manifest, data);
+  Py_XDECREF (r);
+  Py_XDECREF (data);
+  Py_XDECREF (manifest);
+  Py_DECREF (module);
+  return r == NULL ? -1 : 0;
+}
+
 int
 pyp_standalone_started (void)
 {
   PyObject *empty = PyUnicode_FromString ("");
   int r = empty == NULL || PySys_SetObject ("executable", empty) == -1
               || PySys_SetObject ("_base_executable", empty) == -1
+              || install_importer (standalone) == -1
             ? -1
             : 0;
 
@@ -124,6 +158,7 @@ pyp_standalone_dump (void)
   printf ("python_standalone=yes\n");
   printf ("python_frozen_modules=%zu\n", s->module_count);
   printf ("python_frozen_bytes=%zu\n", s->module_bytes);
+  printf ("python_embedded_data_bytes=%zu\n", s->data_size);
   printf ("python_embedded_extensions=");
   for (e = s->extensions; e->name != NULL; e++)
     printf ("%s%s", e == s->extensions ? "" : ",", e->name);

@@ -6,7 +6,9 @@ import argparse
 import dataclasses
 import os
 import re
+import shlex
 import sys
+import tempfile
 from typing import TYPE_CHECKING
 
 from . import buildconfig, depfile, machine, rules, standalone
@@ -195,6 +197,18 @@ def parser() -> argparse.ArgumentParser:
                    help="with --interpreters=per-connection, the most "
                    "interpreters at once; a connection beyond it waits for "
                    "one to be free (default: %(default)s)")
+    p.add_argument("--collect", action="append", default=[],
+                   metavar="PACKAGE",
+                   help="with --standalone, freeze PACKAGE whole: every "
+                   "module and data file under it; repeatable")
+    p.add_argument("--path", action="append", default=[], metavar="DIR",
+                   help="with --standalone, also look for modules in DIR, "
+                   "after the script's directory and before PYTHONPATH; "
+                   "repeatable")
+    p.add_argument("--sbom", metavar="FILE",
+                   help="write a CycloneDX 1.6 JSON software bill of "
+                   "materials of the plugin to FILE (the plugin carries it "
+                   "too)")
     p.add_argument("--name", help="the plugin name nbdkit shows (default: "
                    "from the script's file name)")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -274,8 +288,10 @@ def main(argv: list[str] | None = None) -> int:
                 return _fail(f"{other} and {path} would both be built to "
                              f"{out}")
 
-    if (args.freeze or args.exclude) and not args.standalone:
-        return _fail("--freeze and --exclude need --standalone")
+    if (args.freeze or args.exclude or args.collect or args.path) \
+            and not args.standalone:
+        return _fail("--freeze, --exclude, --collect and --path need "
+                     "--standalone")
     try:
         pool = interpreters(args)
     except BuildError as e:
@@ -313,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         for script in scripts:
             assert script is not None
             parts[script.path] = _standalone_parts(script, site, diags, args)
+    if args.sbom is not None and (several or args.emit_c or args.check):
+        return _fail("--sbom describes the plugin of one script: it needs "
+                     "one SCRIPT, and a plugin to build")
     report(diags, args)
     if diags.has_errors or any(s is None for s in scripts):
         return 1
@@ -389,7 +408,9 @@ def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
                       args: argparse.Namespace):
     parts, found = standalone.prepare(script, site, diags,
                                       tuple(args.freeze),
-                                      tuple(args.exclude))
+                                      tuple(args.exclude),
+                                      tuple(args.collect),
+                                      tuple(args.path))
     if args.interpreters == "per-connection":
         embedded = {e.name: e for e in parts.extensions}
         for m in found.modules:
@@ -416,17 +437,24 @@ def _standalone_parts(script: Script, site: Site, diags: Diagnostics,
               "only those modules provide", file=sys.stderr)
     if args.verbose:
         for m in found.missing:
-            print(f"{script.path}: note: module {m.name!r} "
+            where = m.site or f"{script.path}:{m.line}"
+            print(f"{where}: note: module {m.name!r} "
                   f"({' -> '.join(m.chain + (m.name,))}) not found, left "
                   "out", file=sys.stderr)
+        for name, file, line in found.dynamic:
+            print(f"{file}:{line}: note: an import of a module named at "
+                  "run time, not followed; if the plugin needs it, "
+                  "--freeze it or --collect its package", file=sys.stderr)
         print(f"{script.path}: note: {len(parts.modules)} modules frozen, "
               f"{parts.module_bytes} bytes; C extensions embedded: "
               f"{len(parts.extensions)}", file=sys.stderr)
-    return parts
+    return parts, found
 
 
 def _build(script: Script, name: str, args: argparse.Namespace, site: Site,
-           parts=None, pool: Interpreters | None = None) -> None:
+           standalone_parts=None,
+           pool: Interpreters | None = None) -> None:
+    parts, found = standalone_parts or (None, None)
     bytecode = compile_script(script)
     c_source = render(plugin(script, name, bytecode, site=site,
                              standalone=parts, interpreters=pool))
@@ -436,16 +464,60 @@ def _build(script: Script, name: str, args: argparse.Namespace, site: Site,
     else:
         if args.install:
             os.makedirs(os.path.dirname(output), exist_ok=True)
-        if parts is None:
-            compile_plugin(c_source, output, name, args.verbose)
-        else:
-            compile_plugin(c_source, output, name, args.verbose,
-                           libs=standalone.link_flags(),
-                           check=standalone.check_undefined)
+
+        def check(linked: str) -> None:
+            if parts is not None:
+                standalone.check_undefined(linked)
+            if args.sbom is not None:
+                _write_sbom(script, name, linked, args, site, parts, found)
+
+        with tempfile.TemporaryDirectory(prefix="pyplugin-gen-") as work:
+            libs = None if parts is None else standalone.link_flags(
+                parts, work, debug=_asks_debug())
+            compile_plugin(c_source, output, name, args.verbose, libs=libs,
+                           check=check)
+        if parts is not None and args.verbose:
+            _report_size(script, output, parts)
         if args.install and args.verbose:
             print(f"pyplugin-gen: installed {output}", file=sys.stderr)
     if args.depfile or args.depfile_path:
         _write_depfile(script, output, args, parts)
+
+
+def _asks_debug() -> bool:
+    """Whether the build's CFLAGS ask for debug information (-g...)."""
+    cflags = os.environ.get("CFLAGS")
+    if cflags is None:
+        cflags = buildconfig.CFLAGS
+    return any(f.startswith("-g") and not f.startswith("-g0")
+               for f in shlex.split(cflags))
+
+
+def _report_size(script: Script, output: str, parts) -> None:
+    """-v: what the standalone plugin's size is made of."""
+    total = os.path.getsize(output)
+    embedded = (parts.module_bytes + parts.extension_bytes
+                + len(parts.data) + len(parts.manifest))
+    print(f"{script.path}: note: {output} is {total} bytes: CPython and "
+          f"the runtime {total - embedded}, frozen bytecode "
+          f"{parts.module_bytes} ({len(parts.modules)} modules), C "
+          f"extensions {parts.extension_bytes} ({len(parts.extensions)}), "
+          f"data {len(parts.data) + len(parts.manifest)}; built-in modules "
+          f"left out: {', '.join(parts.dropped) or 'none'}",
+          file=sys.stderr)
+
+
+def _write_sbom(script: Script, name: str, plugin: str,
+                args: argparse.Namespace, site: Site, parts, found) -> None:
+    """The SBOM of the linked plugin: written to --sbom's file and put
+    into the plugin."""
+    from . import sbom
+    module_path = (standalone.module_path(script, site, tuple(args.path))
+                   if parts is not None else None)
+    data = sbom.dumps(sbom.document(script, name, plugin, parts, found,
+                                    module_path))
+    sbom.embed(plugin, data)
+    write_atomic(args.sbom, data)
 
 
 def _write_depfile(script: Script, output: str, args: argparse.Namespace,

@@ -14,6 +14,19 @@ Modules built into libpython, and those Python freezes itself, are not
 frozen again (their own imports are followed all the same).  C
 extensions are kept apart: the plugin embeds their shared objects.
 
+Some imports name their module only at run time (PIL imports its
+image plugins by name): hooks.py lists those of common packages, and
+--collect freezes a whole package.  What cannot be followed is recorded
+(`dynamic`, `missing`) for -v to show.
+
+Frozen modules keep the path they were found at (their __file__ in the
+plugin), and the plugin also carries, for packages that are not the
+standard library's, the data files in their directories and the
+metadata of the distributions that ship them (for importlib.resources,
+pkgutil.get_data and importlib.metadata).  A path made from __file__
+handed to something that opens a real file cannot work: each such call
+is recorded (`file_uses`) for the build to report.
+
 Which modules are built in or frozen, and which extension file names
 import, are the target Python's: target_closure() runs closure() in a
 child of it.
@@ -27,9 +40,11 @@ import dataclasses
 import importlib.machinery
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 
+from . import hooks
 from .diagnostics import Diagnostics
 
 # Imported by the runtime itself: the codecs Python needs at start-up
@@ -40,14 +55,35 @@ RUNTIME_MODULES = ("encodings", "encodings.aliases", "encodings.utf_8",
 # Modules that exist without a file: the plugin's own nbdkit module, and
 # those linked into libpython.
 BUILTIN = frozenset(sys.builtin_module_names) | {"nbdkit"}
+# Built-in modules Python's start-up, its core or the plugin's runtime
+# use (interp.c imports gc, _thread and atexit) without an import that
+# reading code would see: never left out of a standalone plugin.
+CORE_BUILTINS = frozenset({
+    "builtins", "sys", "_imp", "_thread", "_warnings", "_weakref", "_io",
+    "marshal", "posix", "_abc", "_codecs", "_signal", "_stat", "gc",
+    "atexit", "_string", "_functools", "_collections", "_operator",
+    "itertools", "_sre", "errno", "time", "_locale", "_tracemalloc",
+    "faulthandler", "_symtable", "_tokenize", "_opcode", "_ast"})
 # Python's own frozen modules ("os.path" is an alias set up by os).
 PREFROZEN = frozenset(_imp._frozen_module_names()) | {"os.path"}
 
-# Handlers under which a failed import is expected (and survived), and
-# a missing __file__.
+# Handlers under which a failed import is expected (and survived).
 _CATCHES_IMPORT = {"ImportError", "ModuleNotFoundError", "Exception",
                    "BaseException"}
-_CATCHES_NAME = {"NameError", "Exception", "BaseException"}
+
+# Calls that need a real file at the path they are given: Python's own
+# opening of files and directories, and ctypes' loading of a library.
+_FILE_CALLS = {"open", "io.open", "os.open", "os.listdir", "os.scandir",
+               "os.walk", "glob.glob", "ctypes.CDLL", "ctypes.PyDLL",
+               "ctypes.cdll.LoadLibrary", "CDLL", "PyDLL", "LoadLibrary",
+               "cdll.LoadLibrary", "np.load", "numpy.load", "np.loadtxt",
+               "numpy.loadtxt", "Image.open", "PIL.Image.open"}
+
+# Files of a package directory that are not data code reads at run
+# time: Python code (frozen or embedded apart), and what only builds C
+# against the package.
+_NOT_DATA = re.compile(r".*\.(py|pyc|pyo|pyi|so|pyd|c|cpp|h|hpp|pxd|pyx|"
+                       r"pxi|i|a|lib)\Z|__pycache__\Z")
 
 
 @dataclass(frozen=True)
@@ -68,20 +104,42 @@ class Missing:
     chain: tuple[str, ...]
     line: int
     optional: bool
+    site: str = ""  # FILE:LINE of the import, in a module not the script
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """The metadata directory (.dist-info, .egg-info) of an installed
+    distribution whose top-level packages are frozen."""
+
+    name: str  # as its metadata names it
+    path: str  # the directory
+    files: tuple[str, ...]  # in it, sorted
 
 
 @dataclass
 class Closure:
     modules: list[Module] = field(default_factory=list)  # sorted by name
     missing: list[Missing] = field(default_factory=list)
-    # (module, file, line): a use of __file__ at import time.
+    # (module, file, line): a path made from __file__ handed to a call
+    # that needs a real file (_FILE_CALLS).
     file_uses: list[tuple[str, str, int]] = field(default_factory=list)
+    # (module, file, line): an import of a name computed at run time.
+    dynamic: list[tuple[str, str, int]] = field(default_factory=list)
+    data: list[str] = field(default_factory=list)  # package data files
+    distributions: list[Distribution] = field(default_factory=list)
+    # Built-in modules no import reaches, CORE_BUILTINS aside.
+    unused_builtins: list[str] = field(default_factory=list)
 
     @property
     def sources(self) -> list[str]:
-        """The files the plugin is made from besides the script (sources
-        and extensions' shared objects), sorted: a build's inputs."""
-        return sorted(m.path for m in self.modules if m.path)
+        """The files the plugin is made from besides the script (sources,
+        extensions' shared objects, data and metadata files), sorted: a
+        build's inputs."""
+        return sorted([m.path for m in self.modules if m.path]
+                      + self.data
+                      + [os.path.join(d.path, f)
+                         for d in self.distributions for f in d.files])
 
 
 @dataclass(frozen=True)
@@ -112,30 +170,82 @@ def _is_type_checking(test: ast.expr) -> bool:
             and test.attr == "TYPE_CHECKING")
 
 
-def _literal_import(call: ast.Call) -> str | None:
-    """The module of importlib.import_module("m") or __import__("m")."""
+def _dotted(node: ast.expr) -> str | None:
+    """a.b.c of a call's function, or None."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+# Functions of importlib.resources and pkgutil that import the package
+# they are given (importlib.resources.files("pkg"), pkgutil.get_data(...)).
+_RESOURCE_CALLS = {"files", "get_data", "read_text", "read_binary",
+                   "open_text", "open_binary", "contents", "is_resource"}
+
+
+def _import_call(call: ast.Call) -> tuple[bool, str | None]:
+    """(is it importlib.import_module(...) or __import__(...), the
+    module when its name is a literal); the package a call of
+    importlib.resources or pkgutil names as a literal counts too."""
     fn = call.func
     name = (fn.id if isinstance(fn, ast.Name)
             else fn.attr if isinstance(fn, ast.Attribute) else None)
-    if name not in ("import_module", "__import__") or not call.args:
-        return None
+    if not call.args or name not in ("import_module", "__import__",
+                                     *_RESOURCE_CALLS):
+        return False, None
     arg = call.args[0]
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
             and arg.value and not arg.value.startswith("."):
-        return arg.value
-    return None
+        return True, arg.value
+    return name in ("import_module", "__import__"), None
+
+
+def _mentions(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names
+               for n in ast.walk(node))
+
+
+def file_uses(tree: ast.Module) -> list[int]:
+    """The lines of calls that hand a path made from __file__ (directly,
+    or through a name assigned one) to something that needs a real file.
+    Names are followed across the whole module, whatever their scope: a
+    guess on the safe side."""
+    tainted = {"__file__"}
+    assigns = [n for n in ast.walk(tree)
+               if isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+               and n.value is not None]
+    grew = True
+    while grew:
+        grew = False
+        for a in assigns:
+            if not _mentions(a.value, tainted):
+                continue
+            targets = a.targets if isinstance(a, ast.Assign) else [a.target]
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name) and n.id not in tainted:
+                        tainted.add(n.id)
+                        grew = True
+    return sorted({n.lineno for n in ast.walk(tree)
+                   if isinstance(n, ast.Call)
+                   and _dotted(n.func) in _FILE_CALLS
+                   and any(_mentions(a, tainted) for a in
+                           [*n.args, *(k.value for k in n.keywords)])})
 
 
 class _Walker:
     """The imports of one module: all of them (whole) or those that run
-    while it is imported, and its uses of __file__ at import time."""
+    while it is imported, and the lines of those whose module is named
+    only at run time."""
 
     def __init__(self, package: str, whole: bool) -> None:
         self.package = package  # for relative imports
         self.whole = whole
         self.imports: list[_Import] = []
-        self.file_lines: list[int] = []
-        self.guarded = 0  # inside a try that survives a NameError
+        self.dynamic: list[int] = []
 
     def resolve(self, module: str | None, level: int) -> str | None:
         if level == 0:
@@ -169,12 +279,9 @@ class _Walker:
         if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
             catches = any(_catches(h, _CATCHES_IMPORT)
                           for h in node.handlers)
-            guards = any(_catches(h, _CATCHES_NAME) for h in node.handlers)
             start = len(self.imports)
-            self.guarded += guards
             self.walk(node.body, optional or catches, conditional,
                       in_function)
-            self.guarded -= guards
             tried = tuple(i.name for i in self.imports[start:])
             start = len(self.imports)
             self.walk(node.handlers, optional, True, in_function)
@@ -198,13 +305,12 @@ class _Walker:
                                             optional, conditional))
             return
         if isinstance(node, ast.Call):
-            name = _literal_import(node)
+            is_import, name = _import_call(node)
             if name is not None:
                 self.imports.append(_Import(name, (), node.lineno, True,
                                             conditional))
-        if isinstance(node, ast.Name) and node.id == "__file__" \
-                and not in_function and not self.guarded:
-            self.file_lines.append(node.lineno)
+            elif is_import:
+                self.dynamic.append(node.lineno)
         branch = isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While,
                                    ast.With, ast.AsyncWith, ast.Match))
         self.walk(ast.iter_child_nodes(node), optional,
@@ -227,11 +333,15 @@ class _Found:
 
 
 class Finder:
-    """Modules found as Python's path finder finds them, on path."""
+    """Modules found as Python's path finder finds them, on path; extra
+    maps the names of modules outside it to their files."""
 
-    def __init__(self, path: list[str]) -> None:
+    def __init__(self, path: list[str],
+                 extra: dict[str, str] | None = None) -> None:
         self.path = list(path)
-        self.cache: dict[str, _Found | None] = {}
+        self.cache: dict[str, _Found | None] = {
+            name: _Found(file, False, False, (), True)
+            for name, file in (extra or {}).items()}
 
     def find(self, name: str) -> _Found | None:
         if name not in self.cache:
@@ -266,20 +376,56 @@ class Finder:
                       name not in PREFROZEN)
 
 
+def submodules(finder: Finder, package: str) -> list[str]:
+    """Every module and package under package, found by listing its
+    directories (as pkgutil.walk_packages does, without importing)."""
+    found = finder.find(package)
+    if found is None or not found.is_package:
+        return []
+    suffixes = sorted(importlib.machinery.all_suffixes(), key=len,
+                      reverse=True)
+    names = set()
+    for d in found.search:
+        try:
+            entries = sorted(os.listdir(d))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry == "__init__.py" or entry.startswith("."):
+                continue
+            if os.path.isdir(os.path.join(d, entry)):
+                if entry.isidentifier() and os.path.exists(
+                        os.path.join(d, entry, "__init__.py")):
+                    names.add(entry)
+                continue
+            for suffix in suffixes:
+                stem = entry[:-len(suffix)]
+                if entry.endswith(suffix) and stem.isidentifier():
+                    names.add(stem)
+                    break
+    result = []
+    for n in sorted(names):
+        result.append(f"{package}.{n}")
+        result += submodules(finder, f"{package}.{n}")
+    return result
+
+
 def closure(tree: ast.Module, path: list[str],
             freeze: tuple[str, ...] = (), exclude: tuple[str, ...] = (),
             diags: Diagnostics | None = None,
-            script_path: str = "") -> Closure:
+            script_path: str = "", collect: tuple[str, ...] = (),
+            extra: dict[str, str] | None = None) -> Closure:
     """The modules a standalone plugin of the script needs.
 
-    path is the module search path (sys.path of the build's Python);
-    freeze adds modules only a dynamic import reaches, exclude leaves
-    modules (and what only they reach) out.  A script's unconditional
-    top-level import that cannot be found is an error, any other a
-    warning; an import that is optional, or made by another module, is
-    only recorded as missing.
+    path is the module search path (where `python3 SCRIPT` looks);
+    freeze adds modules only a dynamic import reaches, collect whole
+    packages, exclude leaves modules (and what only they reach) out;
+    extra names modules outside path by file (the runtime's own).  A
+    script's unconditional top-level import that cannot be found is an
+    error, any other a warning; an import that is optional, or made by
+    another module, is only recorded as missing.
     """
-    finder = Finder(path)
+    finder = Finder(path, extra)
     result = Closure()
     seen: dict[str, Module | None] = {}
     excluded = set(exclude)
@@ -287,7 +433,7 @@ def closure(tree: ast.Module, path: list[str],
     queue: list[tuple[str, tuple[str, ...], int]] = []
 
     def want(name: str, chain: tuple[str, ...], line: int,
-             optional: bool) -> bool:
+             optional: bool, site: str = "") -> bool:
         """Queue name and its parent packages; False if not found."""
         parts = name.split(".")
         for i in range(1, len(parts) + 1):
@@ -301,7 +447,7 @@ def closure(tree: ast.Module, path: list[str],
                 if prefix not in missing:
                     missing.add(prefix)
                     result.missing.append(Missing(prefix, chain, line,
-                                                  optional))
+                                                  optional, site))
                 return False
             seen[prefix] = None
             queue.append((prefix, chain + (prefix,), line))
@@ -313,11 +459,17 @@ def closure(tree: ast.Module, path: list[str],
                                            for n in imp.fallback_for)
 
     script = imports(tree, "", whole=True)
-    for name in (*RUNTIME_MODULES, *freeze):
+    result.dynamic.extend(("__main__", script_path, n)
+                          for n in script.dynamic)
+    for name in (*RUNTIME_MODULES, *(extra or {}), *freeze, *collect):
         if not want(name, (), 0, False) and diags is not None:
             diags.error(script_path, 0, 0,
                         f"module {name!r} to freeze cannot be found",
                         rule="standalone-module")
+    for name in collect:
+        for sub in submodules(finder, name):
+            want(sub, (name,), 0, True)
+    hooked: set[hooks.Hook] = set()
     for imp in script.imports:
         if not fallback_needed(imp):
             continue
@@ -331,13 +483,23 @@ def closure(tree: ast.Module, path: list[str],
         for sub in imp.fromlist:
             _want_submodule(finder, want, imp.name, sub, (), imp.line)
 
+    reached: set[str] = set()
     while queue:
         name, chain, line = queue.pop(0)
+        reached.add(name)
         found = finder.find(name)
         assert found is not None
         if found.frozen_here and (found.path is not None or found.is_package):
             seen[name] = Module(name, found.path or "", found.is_package,
                                 found.extension, chain, line)
+        for hook in hooks.BY_TRIGGER.get(name, ()):
+            if hook in hooked:
+                continue
+            hooked.add(hook)
+            for sub in (submodules(finder, hook.package) if hook.package
+                        else [hook.pattern]):
+                if hook.matches(sub):
+                    want(sub, chain + (f"[{hook.why}]",), line, True)
         if found.path is None or found.extension:
             continue
         tree_m = _parse(found.path)
@@ -346,17 +508,87 @@ def closure(tree: ast.Module, path: list[str],
         package = name if found.is_package else name.rpartition(".")[0]
         walker = imports(tree_m, package, whole=False)
         if found.frozen_here:
-            result.file_uses.extend((name, found.path, n)
-                                    for n in walker.file_lines)
+            result.dynamic.extend((name, found.path, n)
+                                  for n in walker.dynamic)
+            if not _in_stdlib(found.path):
+                result.file_uses.extend((name, found.path, n)
+                                        for n in file_uses(tree_m))
         for imp in walker.imports:
             if not fallback_needed(imp):
                 continue
-            want(imp.name, chain, line, True)
+            want(imp.name, chain, line, True, f"{found.path}:{imp.line}")
             for sub in imp.fromlist:
                 _want_submodule(finder, want, imp.name, sub, chain, line)
     result.modules = sorted((m for m in seen.values() if m is not None),
                             key=lambda m: m.name)
+    result.file_uses[:0] = [("__main__", script_path, n)
+                            for n in file_uses(tree)]
+    result.data = package_data(result.modules, collect)
+    result.distributions = distributions(result.modules, path)
+    result.unused_builtins = sorted(set(sys.builtin_module_names) - reached
+                                    - CORE_BUILTINS)
     return result
+
+
+def _in_stdlib(path: str) -> bool:
+    stdlib = getattr(sys, "_stdlib_dir", None) or os.path.dirname(
+        os.__file__)
+    return os.path.abspath(path).startswith(stdlib + os.sep)
+
+
+def package_data(modules: list[Module],
+                 collect: tuple[str, ...] = ()) -> list[str]:
+    """The data files of the frozen packages: every file in a package's
+    directory, and in its directories that are no package, that is not
+    code (_NOT_DATA).  The standard library's only for a package
+    collected whole."""
+    files: list[str] = []
+    for m in modules:
+        if not m.is_package or not m.path or m.extension:
+            continue
+        if _in_stdlib(m.path) and not any(
+                m.name == c or m.name.startswith(c + ".") for c in collect):
+            continue
+        top = os.path.dirname(m.path)
+        for d, subdirs, names in os.walk(top):
+            subdirs[:] = sorted(
+                s for s in subdirs if not _NOT_DATA.match(s)
+                and not os.path.exists(os.path.join(d, s, "__init__.py")))
+            files += [os.path.join(d, n) for n in sorted(names)
+                      if not _NOT_DATA.match(n)
+                      and os.path.isfile(os.path.join(d, n))]
+    return sorted(files)
+
+
+def distributions(modules: list[Module],
+                  path: list[str]) -> list[Distribution]:
+    """The installed distributions that ship the frozen top-level
+    modules, found as importlib.metadata finds them on path."""
+    import importlib.metadata
+    tops = {m.name.partition(".")[0] for m in modules
+            if m.path and not _in_stdlib(m.path)}
+    if not tops:
+        return []
+    found: dict[str, Distribution] = {}
+    for dist in importlib.metadata.distributions(path=path):
+        where = getattr(dist, "_path", None)
+        if where is None or not os.path.isdir(str(where)):
+            continue
+        names = set((dist.read_text("top_level.txt") or "").split())
+        if not names:
+            names = {f.parts[0].removesuffix(".py")
+                     for f in dist.files or () if f.parts}
+        name = dist.metadata["Name"]
+        if name:
+            # Without top_level.txt or RECORD (Debian leaves RECORD out),
+            # a distribution is taken to ship the package of its name.
+            names.add(re.sub(r"[-_.]+", "_", name).lower())
+        if names & tops and name and name not in found:
+            d = str(where)
+            found[name] = Distribution(name, d, tuple(sorted(
+                n for n in os.listdir(d)
+                if os.path.isfile(os.path.join(d, n)))))
+    return sorted(found.values(), key=lambda d: d.name)
 
 
 def _want_submodule(finder: Finder, want, package: str, sub: str,
@@ -407,19 +639,23 @@ def serve() -> None:
     diags = _Recorder()
     found = closure(tree, request["path"], tuple(request["freeze"]),
                     tuple(request["exclude"]), diags,  # type: ignore
-                    request["script_path"])
+                    request["script_path"], tuple(request["collect"]),
+                    request["extra"])
     json.dump({"closure": dataclasses.asdict(found),
                "diagnostics": diags.calls}, sys.stdout)
 
 
 def target_closure(source: bytes, filename: str, path: list[str],
                    freeze: tuple[str, ...], exclude: tuple[str, ...],
-                   diags: Diagnostics, script_path: str) -> Closure:
+                   diags: Diagnostics, script_path: str,
+                   collect: tuple[str, ...] = (),
+                   extra: dict[str, str] | None = None) -> Closure:
     """closure() of the script's source, computed by the target Python."""
     from .build import run_target
     request = {"source": source.decode("latin-1"), "filename": filename,
                "path": path, "freeze": freeze, "exclude": exclude,
-               "script_path": script_path}
+               "script_path": script_path, "collect": collect,
+               "extra": extra or {}}
     generator_dir = os.path.dirname(os.path.dirname(os.path.abspath(
         __file__)))
     proc = run_target(["-S", "-s", "-E", "-B", "-c", _CHILD, generator_dir],
@@ -434,4 +670,9 @@ def target_closure(source: bytes, filename: str, path: list[str],
                  for m in c["modules"]],
         missing=[Missing(**dict(m, chain=tuple(m["chain"])))
                  for m in c["missing"]],
-        file_uses=[tuple(u) for u in c["file_uses"]])
+        file_uses=[tuple(u) for u in c["file_uses"]],
+        dynamic=[tuple(u) for u in c["dynamic"]],
+        data=c["data"],
+        unused_builtins=c["unused_builtins"],
+        distributions=[Distribution(**dict(d, files=tuple(d["files"])))
+                       for d in c["distributions"]])

@@ -79,8 +79,9 @@ RULES: tuple[Rule, ...] = (
          "script imports it at top level)."),
     Rule("standalone-module", "error", "A module the script needs cannot "
          "be frozen into a standalone plugin."),
-    Rule("frozen-file", "warning", "A frozen module reads __file__ at "
-         "import time, which frozen modules lack."),
+    Rule("frozen-file", "warning", "A frozen module hands a path made "
+         "from its __file__ to a call that needs a real file, which a "
+         "standalone plugin does not have."),
 )
 
 BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}

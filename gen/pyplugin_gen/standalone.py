@@ -10,6 +10,7 @@ on disk.
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import re
 import shlex
@@ -38,6 +39,11 @@ for name, path in json.load(sys.stdin):
     data = {DUMPS}
     sys.stdout.buffer.write(len(data).to_bytes(4, "little") + data)
 """
+
+# The runtime's importer (embedded.py), frozen under this name.
+IMPORTER = "_pyplugin_embedded"
+IMPORTER_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "embedded.py")
 
 # Libraries every plugin process has already: no need to name them.
 _BASE_LIBRARIES = re.compile(r"(libc|libm|libpthread|libdl|librt|ld-linux"
@@ -68,11 +74,27 @@ class Standalone:
     prefix: str
     stdlib_dir: str
     sources: tuple[str, ...]  # the files it was made from
-    left_out: tuple[str, ...]  # built-in modules the plugin has not
+    left_out: tuple[str, ...]  # built-in modules the archive lacks
+    # Built-in modules the script does not use, left out of the plugin
+    # (only when no C extension, whose imports cannot be read, is in).
+    unused: tuple[str, ...] = ()
+    # For the importer (embedded.py): the marshalled (modules, data,
+    # distributions), and the bytes of the data and metadata files.
+    manifest: bytes = b""
+    data: bytes = b""
 
     @property
     def module_bytes(self) -> int:
         return sum(len(m.code) for m in self.modules)
+
+    @property
+    def extension_bytes(self) -> int:
+        return sum(len(e.data) for e in self.extensions)
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        """The built-in modules the plugin leaves out, for any reason."""
+        return tuple(sorted({*self.left_out, *self.unused}))
 
 
 def available() -> None:
@@ -143,18 +165,52 @@ def compile_modules(modules: list[Module]) -> list[Frozen]:
     return frozen
 
 
+def module_path(script: Script, site: Site,
+                extra: tuple[str, ...] = ()) -> list[str]:
+    """Where `python3 SCRIPT` finds modules: the script's directory
+    (symbolic links resolved, as Python does), then the extra
+    directories (--path), PYTHONPATH's and site's."""
+    pythonpath = [os.path.abspath(d) for d in
+                  os.environ.get("PYTHONPATH", "").split(os.pathsep) if d]
+    return [os.path.dirname(os.path.realpath(script.path)),
+            *(os.path.abspath(d) for d in extra), *pythonpath, *site.path]
+
+
+def _manifest(found: Closure) -> tuple[bytes, bytes]:
+    """The importer's manifest and data (see embedded.install)."""
+    modules = {m.name: (m.path, m.is_package) for m in found.modules
+               if not m.extension and m.name != IMPORTER}
+    files = found.data + [os.path.join(d.path, f)
+                          for d in found.distributions for f in d.files]
+    data, blob = {}, bytearray()
+    for path in sorted(files):
+        with open(path, "rb") as f:
+            content = f.read()
+        data[path] = (len(blob), len(content))
+        blob += content
+    dists = [(d.name, d.path) for d in found.distributions]
+    return marshal.dumps((modules, data, dists), 4), bytes(blob)
+
+
 def prepare(script: Script, site: Site, diags: Diagnostics,
             freeze: tuple[str, ...] = (),
-            exclude: tuple[str, ...] = ()) -> tuple[Standalone, Closure]:
+            exclude: tuple[str, ...] = (),
+            collect: tuple[str, ...] = (),
+            path: tuple[str, ...] = ()) -> tuple[Standalone, Closure]:
     """Everything a standalone plugin of the script embeds; problems go
     to diags (the caller stops on errors)."""
-    found = target_closure(script.source, script.filename, list(site.path),
-                           freeze, exclude, diags, script.path)
-    for name, path, line in found.file_uses:
-        diags.warning(path, line, 0, f"module {name!r} uses __file__ at "
-                      "import time; frozen modules have no __file__ in a "
-                      "standalone plugin, so this will fail",
-                      rule="frozen-file")
+    found = target_closure(script.source, script.filename,
+                           module_path(script, site, path), freeze, exclude,
+                           diags, script.path, collect,
+                           {IMPORTER: IMPORTER_FILE})
+    for name, file, line in found.file_uses:
+        whose = "the script's" if name == "__main__" else f"{name}'s"
+        diags.warning(file if name != "__main__" else script.path, line, 0,
+                      f"a path made from {whose} __file__ is handed to "
+                      "a call that needs a real file; in a standalone "
+                      "plugin the module's files are not on disk (read "
+                      "package data with importlib.resources or "
+                      "pkgutil.get_data)", rule="frozen-file")
     extensions = []
     for m in found.modules:
         if m.extension:
@@ -162,6 +218,7 @@ def prepare(script: Script, site: Site, diags: Diagnostics,
             if e is not None:
                 extensions.append(e)
     libraries = sorted({lib for e in extensions for lib in e.libraries})
+    manifest, data = _manifest(found)
     standalone = Standalone(
         modules=tuple(compile_modules(found.modules)),
         extensions=tuple(extensions),
@@ -169,7 +226,10 @@ def prepare(script: Script, site: Site, diags: Diagnostics,
         prefix=os.path.dirname(os.path.dirname(site.stdlib_dir)),
         stdlib_dir=site.stdlib_dir,
         sources=tuple(found.sources),
-        left_out=left_out())
+        left_out=left_out(),
+        unused=() if extensions else tuple(found.unused_builtins),
+        manifest=manifest,
+        data=data)
     return standalone, found
 
 
@@ -182,16 +242,61 @@ def left_out() -> tuple[str, ...]:
     return tuple(buildconfig.STANDALONE_LEFT_OUT.split())
 
 
-def link_flags() -> list[str]:
+def _archive() -> str:
+    return shlex.split(buildconfig.STANDALONE_LIBS)[0]
+
+
+def inittab(parts: Standalone, directory: str) -> str | None:
+    """A copy of libpython's init table (config.o of its archive) in
+    directory, whose references to the modules the plugin leaves out are
+    weak, so that the linker does not pull their code in; make's copy
+    when only those configure found missing are left out (beside the
+    runtime's archive)."""
+    if not parts.unused:
+        return os.path.join(os.path.dirname(buildconfig.RUNTIME_LIB),
+                            INITTAB) if parts.left_out else None
+    out = os.path.join(directory, INITTAB)
+    for command in (
+            ["ar", "x", _archive(), "config.o"],
+            ["objcopy", *(f"--weaken-symbol=PyInit_{m}"
+                          for m in parts.dropped), "config.o", INITTAB]):
+        proc = subprocess.run(command, capture_output=True, text=True,
+                              cwd=directory)
+        if proc.returncode != 0:
+            raise BuildError(f"{command[0]} failed making the plugin's "
+                             f"init table:\n{proc.stderr}")
+    return out
+
+
+def link_flags(parts: Standalone, directory: str,
+               debug: bool = False) -> list[str]:
     """In place of the python3-embed libraries: libpython's archive,
-    after make's copy of its init table (beside the runtime's library)
-    when modules are left out.
-    -Bsymbolic binds the plugin's own references to its own copy, while
-    its Py* symbols stay exported for embedded extensions to bind to."""
-    inittab = [os.path.join(os.path.dirname(buildconfig.RUNTIME_LIB),
-                            INITTAB)] if left_out() else []
-    return [*inittab, *shlex.split(buildconfig.STANDALONE_LIBS),
-            "-Wl,-Bsymbolic"]
+    after a copy of its init table when modules are left out (made in
+    directory).  -Bsymbolic binds the plugin's own references to its own
+    copy, while its Py* symbols stay exported for embedded extensions to
+    bind to.  Sections nothing refers to go, and so does the debug
+    information of the archives unless the build asks for it (debug)."""
+    table = inittab(parts, directory)
+    return [*([table] if table else []),
+            *shlex.split(buildconfig.STANDALONE_LIBS), "-Wl,-Bsymbolic",
+            "-Wl,--gc-sections", *([] if debug else ["-Wl,--strip-all"]),
+            *_packed_relocations(directory)]
+
+
+def _packed_relocations(directory: str) -> list[str]:
+    """Relative relocations packed (DT_RELR), where the linker and the C
+    library have them: the interpreter's static data holds some 35,000
+    pointers, each a 24-byte relocation otherwise.  The linker only warns
+    about a -z option it does not know, hence --fatal-warnings."""
+    flag = "-Wl,-z,pack-relative-relocs"
+    source = os.path.join(directory, "relr.c")
+    with open(source, "w") as f:
+        f.write("int relr;\n")
+    cc = shlex.split(os.environ.get("CC") or buildconfig.CC)
+    proc = subprocess.run([*cc, "-shared", "-fPIC", "-Wl,--fatal-warnings",
+                           flag, "-o", os.path.join(directory, "relr.so"),
+                           source], capture_output=True)
+    return [flag] if proc.returncode == 0 else []
 
 
 def _defined(path: str) -> set[str]:

@@ -161,7 +161,8 @@ class EveryRule(unittest.TestCase):
     def test_1_standalone(self):
         site = bake_site()
         site = dataclasses.replace(site, path=(self.dir, *site.path))
-        self.write("usesfile.py", "HERE = __file__\n")
+        self.write("usesfile.py", "import os\n"
+                   "NAMES = os.listdir(os.path.dirname(__file__))\n")
         script = self.write("plugin.py", GOOD + "import usesfile\n"
                             "import no_such_module_here\n")
         diags = Diagnostics()

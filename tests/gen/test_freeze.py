@@ -182,13 +182,91 @@ class ClosureTest(Base):
         self.assertIn("plug", self.names(
             "import importlib\nimportlib.import_module('plug')\n"))
 
-    def test_file_at_import_time_is_recorded(self):
-        self.write("usesfile.py", "HERE = __file__\ndef f():\n    return __file__\n"
-                   "try:\n    THERE = __file__\nexcept NameError:\n    pass\n")
-        result = self.closure("import usesfile\n")
-        uses = [(m, line) for m, _, line in result.file_uses
-                if m == "usesfile"]
-        self.assertEqual(uses, [("usesfile", 1)])
+    def test_paths_from_file_handed_to_file_calls_are_recorded(self):
+        # __file__ itself is fine (frozen modules have it); a path made
+        # from it and opened is not, wherever it is opened.
+        self.write("usesfile.py", """\
+            import os
+            HERE = os.path.dirname(__file__)
+            DATA = os.path.join(HERE, "data.txt")
+            ok = os.path.exists(DATA)
+            def f():
+                with open(DATA) as g:
+                    return g.read()
+            def g(name):
+                return os.listdir(name)
+            """)
+        result = self.closure("import usesfile\nopen(__file__)\n")
+        uses = sorted((m, line) for m, _, line in result.file_uses)
+        self.assertEqual(uses, [("__main__", 2), ("usesfile", 6)])
+
+    def test_packages_named_to_read_their_data_are_followed(self):
+        self.write("pk/__init__.py", "")
+        self.write("pk2/__init__.py", "")
+        names = self.names("import importlib.resources, pkgutil\n"
+                           "def f():\n"
+                           "    importlib.resources.files('pk')\n"
+                           "    pkgutil.get_data('pk2', 'x.txt')\n"
+                           "    importlib.resources.files(f())\n")
+        self.assertTrue({"pk", "pk2"} <= names, names)
+
+    def test_dynamic_imports_are_recorded_with_their_line(self):
+        self.write("dyn.py", "import importlib\nname = 'json'\n"
+                   "m = importlib.import_module(name)\n")
+        result = self.closure("import dyn\n__import__('x' + 'y')\n")
+        self.assertIn(("dyn", os.path.join(self.dir, "dyn.py"), 3),
+                      result.dynamic)
+        self.assertIn(("__main__", "plugin.py", 2), result.dynamic)
+
+    def test_hook_adds_what_a_module_imports_by_name(self):
+        # The hooks table: PIL.Image imports its format plugins by name.
+        self.write("PIL/__init__.py", "")
+        self.write("PIL/Image.py", "")
+        self.write("PIL/PngImagePlugin.py", "")
+        self.write("PIL/JpegImagePlugin.py", "")
+        self.write("PIL/ImageOps.py", "")
+        names = self.names("import PIL.Image\n")
+        self.assertTrue({"PIL.PngImagePlugin", "PIL.JpegImagePlugin"}
+                        <= names, names)
+        self.assertNotIn("PIL.ImageOps", names)
+        self.assertNotIn("PIL.PngImagePlugin", self.names("import PIL\n"))
+
+    def test_collect_freezes_a_whole_package(self):
+        self.write("pk/__init__.py", "")
+        self.write("pk/a.py", "")
+        self.write("pk/sub/__init__.py", "")
+        self.write("pk/sub/b.py", "")
+        self.write("pk/notapackage/c.py", "")
+        self.assertEqual({n for n in self.names("import pk\n")
+                          if n.startswith("pk")}, {"pk"})
+        self.assertEqual({n for n in self.names("import pk\n",
+                                                 collect=("pk",))
+                          if n.startswith("pk")},
+                         {"pk", "pk.a", "pk.sub", "pk.sub.b"})
+
+    def test_package_data_and_distribution_metadata(self):
+        self.write("pk/__init__.py", "")
+        self.write("pk/data.txt", "data")
+        self.write("pk/files/more.bin", "more")
+        self.write("pk/stub.pyi", "")
+        self.write("pk/sub/__init__.py", "")
+        self.write("pk/sub/unfrozen.txt", "")
+        self.write("pk-1.0.dist-info/METADATA", "Name: pk\nVersion: 1.0\n")
+        self.write("pk-1.0.dist-info/top_level.txt", "pk\n")
+        self.write("other-2.0.dist-info/METADATA", "Name: other\n")
+        self.write("other-2.0.dist-info/top_level.txt", "other\n")
+        # Named as its package, with no top_level.txt nor RECORD.
+        self.write("pk2/__init__.py", "")
+        self.write("pk2-3.0.dist-info/METADATA", "Name: PK2\nVersion: 3\n")
+        result = self.closure("import pk\nimport pk2\nimport json\n")
+        self.assertEqual(result.data,
+                         [os.path.join(self.dir, "pk", "data.txt"),
+                          os.path.join(self.dir, "pk", "files", "more.bin")])
+        self.assertEqual([(d.name, d.files) for d in result.distributions],
+                         [("PK2", ("METADATA",)),
+                          ("pk", ("METADATA", "top_level.txt"))])
+        self.assertIn(os.path.join(self.dir, "pk-1.0.dist-info", "METADATA"),
+                      result.sources)
 
     def test_extensions_are_detected(self):
         result = self.closure("import ctypes\n")
@@ -249,11 +327,46 @@ class PrepareTest(Base):
         self.assertIn("libgone.so, which is not found", d.message)
 
     def test_file_use_is_a_warning_in_the_module(self):
-        self.write("usesfile.py", "HERE = __file__\n")
+        self.write("usesfile.py", "import os\nHERE = os.path.dirname("
+                   "__file__)\nNAMES = os.listdir(HERE)\n")
         _, diags = self.prepare("import usesfile\n")
         [d] = [d for d in diags.items if "__file__" in d.message]
         self.assertEqual(d.severity, Severity.WARNING)
+        self.assertEqual(d.rule, "frozen-file")
         self.assertTrue(d.file.endswith("usesfile.py"))
+        self.assertEqual(d.line, 3)
+
+    def test_module_path_is_where_python_finds_modules(self):
+        # The script's directory, --path, PYTHONPATH, then site.
+        script = read(self.write("plugin.py", ""), Diagnostics())
+        extra = os.path.join(self.dir, "extra")
+        old = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = "/pp1" + os.pathsep + "/pp2"
+        try:
+            path = standalone.module_path(script, SITE, (extra,))
+        finally:
+            os.environ.pop("PYTHONPATH")
+            if old is not None:
+                os.environ["PYTHONPATH"] = old
+        self.assertEqual(path, [os.path.realpath(self.dir), extra, "/pp1",
+                                "/pp2", *SITE.path])
+
+    def test_importer_is_frozen_and_modules_keep_their_files(self):
+        import marshal
+        self.write("own.py", "")
+        self.write("pk/__init__.py", "")
+        self.write("pk/data.txt", "data!")
+        parts, diags = self.prepare("import own\nimport pk\n")
+        self.assertFalse(diags.has_errors)
+        self.assertIn(standalone.IMPORTER, [m.name for m in parts.modules])
+        modules, data, _ = marshal.loads(parts.manifest)
+        self.assertEqual(modules["own"], (os.path.join(self.dir, "own.py"),
+                                          False))
+        self.assertEqual(modules["pk"], (os.path.join(self.dir, "pk",
+                                                      "__init__.py"), True))
+        self.assertNotIn(standalone.IMPORTER, modules)
+        offset, size = data[os.path.join(self.dir, "pk", "data.txt")]
+        self.assertEqual(parts.data[offset:offset + size], b"data!")
 
     def test_frozen_code_and_libraries(self):
         parts, diags = self.prepare("import ctypes\n")
@@ -319,6 +432,35 @@ class CommandLineTest(Base):
         args = self.parse(["--standalone", "--freeze", "a", "--freeze", "b",
                            "--exclude", "c"], None)
         self.assertEqual((args.freeze, args.exclude), (["a", "b"], ["c"]))
+
+    def check_verbose(self, head, body):
+        """pyplugin-gen --check --standalone -v of a script: its path and
+        what it printed."""
+        import contextlib
+        import io
+        from pyplugin_gen import cli
+        path = self.write("plugin.py", head + "def open(r):\n" + body
+                          + "def get_size(h):\n    return 1\n"
+                          "def pread(h, c, o):\n    return bytes(c)\n")
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            status = cli.main(["--check", "--standalone", "-v", path])
+        self.assertEqual(status, 0, err.getvalue())
+        return path, err.getvalue()
+
+    def test_verbose_notes_dynamic_imports_at_their_line(self):
+        path, err = self.check_verbose(
+            "import importlib\n", "    return importlib.import_module(r)\n")
+        self.assertIn(f"{path}:3: note: an import of a module named at run "
+                      "time", err)
+
+    def test_verbose_notes_missing_imports_at_their_site(self):
+        self.write("helper.py", "try:\n    import no_such_module_x\n"
+                   "except ImportError:\n    pass\n")
+        _, err = self.check_verbose("import helper\n", "    return 1\n")
+        self.assertIn(f"{os.path.join(self.dir, 'helper.py')}:2: note: "
+                      "module 'no_such_module_x' (helper -> "
+                      "no_such_module_x) not found", err)
 
     def test_freeze_needs_standalone(self):
         from pyplugin_gen import cli

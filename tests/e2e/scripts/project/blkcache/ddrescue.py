@@ -1,0 +1,2 @@
+def describe():
+    return "blkcache.ddrescue from " + __name__

@@ -1,0 +1,1 @@
+VALUE = "extlib on PYTHONPATH"
