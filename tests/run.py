@@ -48,6 +48,11 @@ import tempfile
 import time
 import unittest
 
+# The tests expect what a plain environment gives: the caller's
+# PYTHONUNBUFFERED would hide what buffered output does (some shells and
+# CI systems set it).
+os.environ.pop("PYTHONUNBUFFERED", None)
+
 TOP = os.environ.get("PYPLUGIN_TOP") or \
     os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTS = os.path.join(TOP, "tests")

@@ -3,7 +3,9 @@ does (scripts/exit_hooks.py): atexit functions, then the finalizers of
 the script's globals, and sys.stdout flushed.  Checked in the process
 nbdkit forks to serve (--run) and in one that never forks (-f, stopped
 with SIGTERM), with and without the script importing atexit, and the
-same of nbdkit python."""
+same of nbdkit python, except the output: nbdkit python leaves what the
+script wrote without a newline in Python's buffer when nbdkit puts
+/dev/null on its standard output, and it is lost (README, Differences)."""
 
 import os
 import unittest
@@ -13,6 +15,12 @@ from harness import TargetMixin, run, script
 
 class ExitChecks(TargetMixin):
     SCRIPT = script("exit_hooks.py")
+    # Whether what get_ready wrote without a newline reaches stdout.
+    FLUSHES = True
+
+    def assertFlushed(self, out):
+        if self.FLUSHES:
+            self.assertIn("unflushed-output", out)
 
     def setUp(self):
         self.log = os.path.join(self.tmpdir, self.id().rsplit(".", 1)[1])
@@ -37,13 +45,13 @@ class ExitChecks(TargetMixin):
     def test_forked_with_atexit(self):
         out = self.run_captive("atexit=yes")
         self.assertEqual(self.recorded(), ["atexit", "finalizer"])
-        self.assertIn("unflushed-output", out)
+        self.assertFlushed(out)
         self.assertIn(str(1024 * 1024), out)
 
     def test_forked_without_atexit(self):
         out = self.run_captive()
         self.assertEqual(self.recorded(), ["finalizer"])
-        self.assertIn("unflushed-output", out)
+        self.assertFlushed(out)
 
     def test_foreground_sigterm(self):
         with self.target_server("log=" + self.log, "atexit=yes") as srv:
@@ -53,7 +61,7 @@ class ExitChecks(TargetMixin):
             log = srv.log
         self.assertEqual(srv.returncode, 0, log)
         self.assertEqual(self.recorded(), ["atexit", "finalizer"])
-        self.assertIn("unflushed-output", log)
+        self.assertFlushed(log)
 
 
 class ExitGenerated(ExitChecks, unittest.TestCase):
@@ -62,3 +70,4 @@ class ExitGenerated(ExitChecks, unittest.TestCase):
 
 class ExitPeer(ExitChecks, unittest.TestCase):
     TARGET = "peer"
+    FLUSHES = False
