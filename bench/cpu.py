@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The benchmark's CPU-bound script (bench/interpreters.py): each read
 computes its block in Python, a chain of BLAKE2b digests seeded by the
 offset, so that a request holds the GIL from start to end (hashlib lets

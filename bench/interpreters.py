@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """One interpreter per connection against one, side by side in one run.
 
     /usr/bin/python3 bench/interpreters.py [--repeats N] [--runtime S]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The benchmark's script: a RAM disk in the released API 2 dialect.
 
 size=SIZE   Size of the disk (default 64M).

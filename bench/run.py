@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The benchmark: a generated plugin (default and standalone) against
 `nbdkit python` and nbdkit's C memory plugin, side by side in one run,
 same script, same clients.

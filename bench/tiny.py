@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The benchmark's smallest script: a RAM disk that imports nothing but
 nbdkit, for the start-up case where the script's own imports do not
 dominate (bench/ramdisk.py imports threading).

@@ -92,3 +92,4 @@ def zero(h, count, offset, may_trim):
     nbdkit.debug("api1.py: zero count=%d offset=%d may_trim=%r" %
                  (count, offset, may_trim))
     trim(h, count, offset)
+# SPDX-License-Identifier: BSD-3-Clause

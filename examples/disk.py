@@ -78,3 +78,4 @@ def zero(h, count, offset, flags):
     else:
         nbdkit.set_error(errno.EOPNOTSUPP)
         raise Exception
+# SPDX-License-Identifier: BSD-3-Clause

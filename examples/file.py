@@ -259,3 +259,4 @@ def extents(h, count, offset, flags):
         if flags & nbdkit.FLAG_REQ_ONE:
             break
     return result
+# SPDX-License-Identifier: BSD-3-Clause

@@ -146,3 +146,4 @@ def zero(h, count, offset, flags):
 
 def cache(h, count, offset, flags):
     pass
+# SPDX-License-Identifier: BSD-3-Clause

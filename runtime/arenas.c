@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Python's object arenas, mapped populated while the plugin loads.
  *
  * Python's small-object allocator takes memory from the system in arenas

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Conversions of Python results to what nbdkit expects.
  *
  * One function per result kind of the generator's callback table.  Each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Python exceptions become nbdkit errors.
  *
  * The log gets the script, the callback and the full traceback (with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* C extension modules embedded in a standalone plugin, loaded from
  * memory.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Interpreter lifecycle: start Python, run the embedded script, resolve
  * its callbacks once, and the hooks nbdkit's lifecycle needs: load
  * failures surfacing at config time, the fork into the background, and

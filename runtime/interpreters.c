@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* One interpreter per connection, each with its own GIL (PEP 684).
  *
  * The main interpreter loads the script and runs the process-wide

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The built-in `nbdkit` module: nbdkit's helpers and constants, for
  * `import nbdkit` in the script.  No file on disk.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pyplugin-gen runtime: the static C every generated plugin links.
  *
  * This is the one place that fixes the include order: Python.h must come
@@ -88,7 +89,7 @@ struct pyp_interpreters {
 struct pyp_script {
   const char *name;          /* file name only, e.g. "disk.py" */
   const char *sha256;        /* of the script's bytes, hex */
-  const unsigned char *code; /* marshal format 4 of the code object */
+  const unsigned char *code; /* the code object, marshalled */
   size_t code_len;
   const char *source; /* for source lines in tracebacks */
   size_t source_len;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Python's site module, baked at build time.
  *
  * `import site` at start-up lists the site-packages directories, reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Standalone plugins: Python started from the modules frozen into the
  * plugin, with no file of Python on disk.
  *

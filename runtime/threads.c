@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* One Python thread state per nbdkit thread.
  *
  * nbdkit's worker threads are not created by Python.  PyGILState_Ensure

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Run the test suites and total them: tests/run.py [SUITE...]
 
 `make check` runs this with Debian's Python (the one configure chose),

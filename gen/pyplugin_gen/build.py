@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Compile the script to bytecode, and the rendered C to a plugin.
 
 Everything written goes to a temporary file first and is renamed into

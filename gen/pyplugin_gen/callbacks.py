@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The callback table: the one description of every nbdkit callback.
 
 Each entry says, once, what nbdkit's C plugin API calls (the C signature of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Checks of a script model against the callback table.
 
 script.py has already reported what makes a script unreadable and an

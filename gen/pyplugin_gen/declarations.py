@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What a script declares at module level, besides its callbacks: the API
 version (and so its dialect) and the metadata strings baked into the
 plugin.  Read from the bindings script.py found, never by running the

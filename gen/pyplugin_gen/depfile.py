@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Make dependency files, as gcc -MD writes them.
 
     disk-plugin.so: disk.py /usr/share/pyplugin-gen/templates/plugin.c.j2 ...

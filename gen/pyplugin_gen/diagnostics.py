@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Compiler-style diagnostics: FILE:LINE:COL: error: MESSAGE.
 
 Lines and columns are 1-based; columns count characters, as Python's own

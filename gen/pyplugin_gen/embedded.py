@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Frozen modules that behave as files do: runs inside standalone plugins.
 
 Frozen into every standalone plugin as _pyplugin_embedded, and installed

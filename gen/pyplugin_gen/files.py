@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Write a file whole or not at all: to a temporary file beside it, then
 renamed into place, so that a failure never leaves half a file."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Check CPython format strings against the C types of their arguments.
 
     python3 -m pyplugin_gen.fmtcheck [COMPILER FLAGS] FILE.c...

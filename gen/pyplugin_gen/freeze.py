@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The import closure of a script, for standalone plugins.
 
 What a standalone plugin must carry: every module the script imports,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Read the installed nbdkit header with libclang and record what it has.
 
 Run by make, not on every generation:

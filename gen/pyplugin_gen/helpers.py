@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The helpers of the plugin's built-in nbdkit module, one row each.
 
 This table is the one description of the module's functions: make

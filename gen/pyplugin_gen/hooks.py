@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Imports made by names computed at run time, which reading the code
 cannot follow: the known ones of common packages, in the manner of
 PyInstaller's hooks.  When a standalone plugin freezes a hook's trigger

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """--import: run the script in a child process and look at what it defines.
 
 By default pyplugin-gen only reads a script; a script that makes its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Load libclang for the header reader and the format-string checker.
 
 Debian's python3-clang (the bindings of the release's LLVM, whatever its

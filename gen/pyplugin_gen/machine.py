@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Diagnostics for programs: JSON and SARIF 2.1.0, with gcc's names
 (-fdiagnostics-format=json|json-stderr|json-file|sarif-stderr|sarif-file).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Write the manual page, its CALLBACKS section rendered from the table.
 
 Run by make:

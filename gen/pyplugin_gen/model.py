@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The plugin to generate, resolved: what the template prints.
 
 plugin() joins the script (its callbacks, dialect and strings), the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What the installed nbdkit offers, from the record make wrote.
 
 make reads nbdkit's header with libclang once (header_record.py) and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Render the C plugin (model.Plugin) with the Jinja2 templates, and the
 filters that keep any text safe in C."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Diagnostics at a script's nodes: where a node is, in characters, and
 what a literal is, for messages.  Shared by the binder (script.py) and
 the readers of what the script declares (declarations.py)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The checks pyplugin-gen reports, each under a stable name.
 
 Every diagnostic names the rule it comes from.  The name is the ruleId

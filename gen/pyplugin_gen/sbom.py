@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The software bill of materials of a plugin (--sbom): CycloneDX 1.6 JSON.
 
 What the plugin is made of and what it needs, for vulnerability scanners

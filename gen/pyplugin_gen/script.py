@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Read a plugin script with `ast` into a small model.  Never runs it.
 
 The reader records what the script binds at module level (callbacks, the

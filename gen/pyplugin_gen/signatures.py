@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What a callable the script binds accepts, as far as reading shows.
 
 A def's parameters are in its statement.  Real plugins also decorate

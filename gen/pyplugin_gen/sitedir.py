@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Where the Python that runs this finds packages installed under a
 prefix: `python -m pyplugin_gen.sitedir PREFIX` prints it.  make install
 puts the nbdkit module's type stubs there, run by the target Python (the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What `import site` computes on the build machine with the target
 Python, for the plugin to record (runtime/site.c uses the record instead
 of running site while it still holds).  Computed once per pyplugin-gen

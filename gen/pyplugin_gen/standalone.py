@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The parts of a standalone plugin: frozen modules, embedded extensions,
 the libraries they need, and the check of the linked plugin.
 

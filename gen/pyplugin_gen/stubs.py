@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Type stubs of the plugin's built-in nbdkit module (PEP 561).
 
 `pyplugin-gen --stubs DIR` writes DIR/nbdkit-stubs/__init__.pyi, a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Helpers shared by the tests of pyplugin-gen's build-time checks."""
 
 from __future__ import annotations

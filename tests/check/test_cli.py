@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """How pyplugin-gen reports problems as a command: exit status, nothing
 written on error, several scripts, unreadable files, the terminal display,
 and --import."""

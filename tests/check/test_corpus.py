@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The corpus of broken scripts: each gives exactly its diagnostics.
 
 Every script in corpus/ is one case.  Its `# expect:` comments list, in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Diagnostics for programs: -fdiagnostics-format=json|sarif-*.
 
 Every SARIF log is validated against the OASIS SARIF 2.1.0 schema

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Fuzz test: thousands of mutated copies of the examples through --check.
 
 Every run must end in diagnostics (exit 1 with at least one error) or in

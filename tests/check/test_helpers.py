@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Uses of nbdkit module helpers the target nbdkit lacks: checked against
 a record of nbdkit's header with some functions taken out (the installed
 nbdkit's record, reduced), so that the checks hold whatever nbdkit is

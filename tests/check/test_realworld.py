@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Scripts shaped like real plugins (tests/corpus/realworld): correct, so
 `pyplugin-gen -Werror` builds each with no output at all; what reading
 cannot see is a note only under -v or -Wunchecked; and the script's own

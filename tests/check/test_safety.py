@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Safety: no script name, path or metadata string breaks or injects into
 the generated C.
 

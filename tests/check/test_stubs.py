@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The type stubs of the nbdkit module (pyplugin-gen --stubs), checked
 with Debian's mypy: the examples and the test scripts are clean, and a
 misspelt helper or an argument of the wrong type is found."""

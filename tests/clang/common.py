@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Helpers of the libclang tests: the header record and the format-string
 checker.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The format-string checker (gen/pyplugin_gen/fmtcheck.py): it passes on
 the runtime's sources and on the C generated for every example and for
 every callback in every dialect, finding every call there is; and it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The record of nbdkit's header (gen/pyplugin_gen/header_record.py) and
 what the generator does with it (nbdkit_header.py): it is current, the
 callback table agrees with it, and against a reduced header made here

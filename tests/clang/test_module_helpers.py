@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The plugin's built-in nbdkit module has exactly the helpers the
 installed header declares (nbdkit_header.python_helpers): read from
 runtime/module.c with libclang, compiled against reduced and augmented

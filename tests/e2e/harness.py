@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Shared helpers for the end-to-end tests.
 
 The tests drive real programs: the pyplugin-gen command, nbdkit (with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Places without Python, for standalone plugins.
 
 hide_python_wrapper() is a command that runs its arguments in a mount

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The arguments each callback receives, type and value, must be what
 nbdkit python passes (API 1 and released dialect): a script that
 converts, slices or compares its arguments must behave the same."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Every callback (scripts/callbacks.py): exports, default export,
 descriptions, block sizes, per-export flags, extents, the global
 callbacks (get_ready, after_fork, preconnect, cleanup, dump_plugin).

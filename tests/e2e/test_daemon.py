@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Without -f nbdkit forks into the background after loading the
 plugin (and the Python interpreter in it).  The plugin must serve
 correctly from the forked process, and stop when killed by its pid."""

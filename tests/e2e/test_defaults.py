@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Defaults of absent callbacks must behave as nbdkit python does on
 the same script: a matrix of minimal scripts, every dialect
 times several sets of defined callbacks, each served by the generated

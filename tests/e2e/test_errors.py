@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Errors: a callback that raises gives the client an error (EIO, or
 the errno the script chose with nbdkit.set_error), the connection
 stays usable, and the Python traceback is in nbdkit's log.  In all

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """End to end: every example, served by the generated plugin and by
 the peer, checked with real NBD clients.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """When nbdkit stops, the plugin does what an exiting Python program
 does (scripts/exit_hooks.py): atexit functions, then the finalizers of
 the script's globals, and sys.stdout flushed.  Checked in the process

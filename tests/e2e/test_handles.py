@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Handles of every type: whatever open() returns -- a 2-tuple, a
 1-tuple, the empty tuple, a list, None, a dict, a str, bytes, an int, an
 instance -- every callback taking the handle gets that very object

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Every helper of the built-in nbdkit module, called for real from a
 served plugin, and held to `nbdkit python` on the same script wherever
 nbdkit's own plugin has the helper.

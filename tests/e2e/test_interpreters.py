@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """One interpreter per connection (pyplugin-gen --interpreters=per-connection).
 
 Where the target Python is older than the per-interpreter GIL, the

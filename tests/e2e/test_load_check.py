@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A plugin whose bytecode another Python version compiled is refused at
 load with a message saying so, rather than crashing or misbehaving."""
 

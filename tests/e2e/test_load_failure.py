@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A script that cannot load (an import of a module this machine lacks):
 nbdkit exits non-zero with one error naming the script and the
 exception, under --dump-plugin and when serving, and nothing of the

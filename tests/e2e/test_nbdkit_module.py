@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The built-in nbdkit module: functions and constants, seen from a
 script (scripts/nbdkit_module.py) that reports through its data."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A can_X callback that offers an operation the script does not define
 (can_flush without flush, ...): nbdkit calls the operation anyway, and
 the client must get what nbdkit python gives on the same script (EIO,

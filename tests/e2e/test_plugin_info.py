@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What a generated plugin tells about itself: nbdkit --dump-plugin
 fields, module metadata (longname, description, version, config_help,
 magic_config_key) as nbdkit shows them, --name, script names without

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Scripts shaped like real plugins (tests/corpus/realworld), served by
 the generated plugin and by nbdkit python side by side and put through
 the same requests with real clients: callbacks wrapped by the script's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Robustness: the kinds of buffer pread may return (API 1 and seed),
 large requests, SystemExit/KeyboardInterrupt in callbacks, memory use
 over many requests, and script names that must not break the C."""

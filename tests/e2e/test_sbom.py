@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """End to end: the SBOM of a plugin (pyplugin-gen --sbom).
 
 Default and standalone builds of examples/disk.py write CycloneDX 1.6

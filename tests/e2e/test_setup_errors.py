@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Failures during connection set-up (scripts/handshake_errors.py),
 extents results of every shape (scripts/extents_variants.py), and the
 errno of set_error being per thread (scripts/errors_parallel.py).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """sys.path baked at build time, and each way the record stops holding.
 
 A plugin uses the sys.path and site directories recorded when it was

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """End to end: standalone plugins (pyplugin-gen --standalone) serve where
 no Python is installed.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """End to end: standalone plugins of scripts as people write them serve
 what their default builds serve, with every Python hidden.
 

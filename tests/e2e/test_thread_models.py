@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Thread models: one script (scripts/thread_model.py) that declares
 the model given as model=NAME; several connections at once, each with
 many requests in flight (aio).  The script fails any request that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """zero() that calls nbdkit.set_error(EOPNOTSUPP) and raises must still
 zero the range: nbdkit falls back to pwrite.  In all three dialects,
 generated plugin and peer."""

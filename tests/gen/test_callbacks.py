@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The callback table (gen/pyplugin_gen/callbacks.py): complete, self
 consistent, and in agreement with the README's dialect table and the
 runtime's conversion functions (tests/clang holds it to nbdkit's header)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Checks of a script against the callback table (gen/pyplugin_gen/
 check.py), and how the command reports them: compiler style, exit
 status 1, nothing written."""

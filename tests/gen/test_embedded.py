@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The importer frozen into standalone plugins (gen/pyplugin_gen/
 embedded.py), outside a plugin: its data files, resource tree and
 distribution metadata, served from a blob as the plugin serves them.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The C is formatted: clang-format with the project's .clang-format
 leaves it unchanged, for the C generated from every example and every
 dialect, and for the runtime and its unit tests (`make format` fixes

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The import closure of standalone plugins (gen/pyplugin_gen/freeze.py
 and standalone.py): what is frozen, what is optional, --freeze and
 --exclude, C extensions and the libraries they need.  Scripts and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The helper table (helpers.py) and what is built from it: the runtime's
 C header and --import's stand-in module."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The manual's CALLBACKS section (gen/pyplugin_gen/manpage.py): rendered
 from the callback table, current in the built page, every callback with
 its parameters in each dialect and its default."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Rendering the C plugin (gen/pyplugin_gen/render.py and the template):
 C string and comment escaping, what the plugin registers and how it
 calls, that the C compiles with -Wall -Wextra -Werror in every dialect,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """tests/run.py SUITE:NAME runs one thing: a unittest module, class or
 test, or a CUnit suite or test, counted alone; a name that names nothing
 is a failure."""

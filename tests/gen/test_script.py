@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Reading scripts (gen/pyplugin_gen/script.py): callbacks, aliases,
 lambdas, the dialect, metadata, and scripts that are not *.py files.
 The reader must never run the script."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The target Python (configure --with-python) does the work that must be
 its own: the bytecode and its magic number, in the highest marshal
 format it writes, the site record and a standalone plugin's import

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Helpers of the packaging tests: configure, make install, dist, the
 Debian package, --install and -MD, each driven as packagers and build
 pipelines drive them."""

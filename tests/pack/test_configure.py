@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """configure takes what autoconf-generated scripts take.  Each test
 runs configure in a copy of what it reads (configure, Makefile.in,
 VERSION, gen/), so the tree's own Makefile is never touched."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The Debian package (long: only make check-slow has it): dpkg-buildpackage
 builds it from the dist tarball, lintian finds no error, and `apt
 install ./pyplugin-gen_*.deb` in a mount namespace (overlays on /usr,

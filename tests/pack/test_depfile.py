@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """-MD/-MF write make dependency files as gcc does, and examples/Makefile
 rebuilds a plugin exactly when one of its inputs changed."""
 

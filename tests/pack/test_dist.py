@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """make dist: a reproducible tarball of exactly what a build needs."""
 
 from __future__ import annotations

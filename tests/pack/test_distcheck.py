@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """make distcheck passes.  Long (it builds and runs make check again,
 from the tarball): only make check-slow (PYPLUGIN_SLOW=1) has it."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """make check-distros (scripts/check-distros) leaves nothing mounted:
 not when a step fails, not when it is interrupted.  The root it uses
 here is a small one made by the test (a shell, the few programs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """make install honours DESTDIR from the environment and installs exactly
 the listed files; pyplugin-gen --install puts nbdkit-NAME-plugin.so where
 `nbdkit NAME` finds it."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """configure's target Python (--with-python, PYTHON=) and the generator's
 (GEN_PYTHON=): what is recorded is what the interpreters say of
 themselves, a wrong one is refused with its name, and every other

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Helpers shared by the reliability tests (tests/reliability).
 
 They reuse the end-to-end harness (tests/e2e/harness.py: Server,

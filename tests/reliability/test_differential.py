@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Differential test: seeded random sequences of requests against
 `nbdkit python SCRIPT` and against the plugin generated from SCRIPT,
 for a released-dialect script and an API 1 script

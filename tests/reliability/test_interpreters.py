@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """One interpreter per connection under the reliability suites.
 
 The misbehaving-script cases (test_misbehaving.py), AddressSanitizer

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Misbehaving scripts, continued: the callbacks that run before serving
 and at exit, a callback that calls nbdkit.shutdown(), one that blocks
 (sleeping, or spinning with the GIL held), and one that starts a Python

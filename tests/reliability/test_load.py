@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Load and faults: nothing lost.
 
 - Eight connections at once to a PARALLEL script (examples/ramdisk.py),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Misbehaving scripts: every callback raising (plainly, with
 set_error(ENOSPC), (EPERM), (EOPNOTSUPP) and with errnos that are not
 errnos), returning the wrong type or an invalid value, raising

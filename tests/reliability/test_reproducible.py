@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Reproducibility: the same script generated twice, in different
 directories and at different times, gives byte-identical .c and .so.
 

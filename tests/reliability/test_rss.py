@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """nbdkit's resident memory does not grow with the number of requests.
 
 fio (its nbd engine, two connections: 4 KiB random reads and writes at

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The runtime under AddressSanitizer and UndefinedBehaviorSanitizer.
 
 The runtime (runtime/*.c), its CUnit tests (tests/unit) and a plugin

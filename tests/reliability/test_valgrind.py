@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """valgrind memcheck on nbdkit serving a generated plugin.
 
 nbdkit runs under valgrind with a plugin generated from

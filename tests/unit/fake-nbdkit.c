@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Recording fakes of nbdkit's functions; see fake-nbdkit.h. */
 
 #include "fake-nbdkit.h"

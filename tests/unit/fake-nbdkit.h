@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Recording fakes of the nbdkit functions the runtime calls, and the
  * helpers the unit tests share.  nbdkit provides the real functions at
  * run time; the test binary provides these instead, so the runtime's

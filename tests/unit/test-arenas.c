@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* runtime/arenas.c: Python's object arenas, every page mapped at once
  * while the plugin loads, and left to page faults once it serves.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* runtime/convert.c: each pyp_result_* conversion on good values, wrong
  * types, out-of-range values and a call that raised (NULL), and the
  * memoryviews pyp_view hands to pread and pwrite.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* runtime/errors.c: exceptions become nbdkit errors naming the script
  * and the callback, with the traceback (and the script's source lines,
  * from the source embedded in the plugin); the client gets the errno

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* runtime/extensions.c: C extension modules imported from bytes in
  * memory, as a standalone plugin imports those it embeds.
  */

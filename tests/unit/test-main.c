@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The runtime's unit tests: CUnit suites over runtime/libpyplugin.a,
  * with recording fakes of nbdkit (fake-nbdkit.c) and an embedded
  * Python set up as a generated plugin's load would: the built-in nbdkit

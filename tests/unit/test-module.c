@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* runtime/module.c: the built-in nbdkit module, its functions over the
  * (fake) nbdkit helpers and its constants.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* runtime/threads.c: pyp_enter and pyp_leave from threads Python did not
  * create, as nbdkit's worker threads are.  Each thread gets one thread
  * state, on first use, reused for every later call and freed when the

@@ -14,3 +14,4 @@ def pread(h, buf, offset, flags):
     pass
 
 # expect: 2:15: error: API_VERSION declares API version 3; only 1 and 2 exist
+# SPDX-License-Identifier: BSD-3-Clause

@@ -12,3 +12,4 @@ def pread(h, count, offset):
     return bytes(count)
 
 # expect: 2:15: error: API_VERSION must be the integer literal 1 or 2, not a bool (True)
+# SPDX-License-Identifier: BSD-3-Clause

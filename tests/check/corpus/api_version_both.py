@@ -19,3 +19,4 @@ def pread(h, buf, offset, flags):
 
 # expect: 5:5: error: both API_VERSION and api_version() are declared; declare the API version once
 # expect: 2:1: note: the other declaration is here
+# SPDX-License-Identifier: BSD-3-Clause

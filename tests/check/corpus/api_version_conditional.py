@@ -18,3 +18,4 @@ def pread(h, buf, offset, flags):
     pass
 
 # expect: 6:5: error: the API version must be declared at top level, not inside 'if': pyplugin-gen fixes it at build time
+# SPDX-License-Identifier: BSD-3-Clause

@@ -13,3 +13,4 @@ def pread(h, count, offset):
     return bytes(count)
 
 # expect: 3:12: error: api_version() declares API version 0; only 1 and 2 exist
+# SPDX-License-Identifier: BSD-3-Clause

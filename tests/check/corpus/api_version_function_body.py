@@ -14,3 +14,4 @@ def pread(h, count, offset):
     return bytes(count)
 
 # expect: 2:5: error: api_version() must be a single return of the integer literal 1 or 2, so that the version is known without running the script
+# SPDX-License-Identifier: BSD-3-Clause

@@ -16,3 +16,4 @@ def pread(h, count, offset, flags):
     return bytes(count)
 
 # expect: 6:12: error: api_version() must return the integer literal 1 or 2, not an expression
+# SPDX-License-Identifier: BSD-3-Clause

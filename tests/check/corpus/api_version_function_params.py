@@ -13,3 +13,4 @@ def pread(h, count, offset):
     return bytes(count)
 
 # expect: 2:5: error: api_version() takes no parameters; it is called as api_version()
+# SPDX-License-Identifier: BSD-3-Clause

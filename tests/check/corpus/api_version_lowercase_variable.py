@@ -14,3 +14,4 @@ def pread(h, buf, offset, flags):
     pass
 
 # expect: 2:1: error: api_version is not a function; to declare the API version write API_VERSION = 2 (or def api_version(): return 2)
+# SPDX-License-Identifier: BSD-3-Clause

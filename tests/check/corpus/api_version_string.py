@@ -14,3 +14,4 @@ def pread(h, buf, offset, flags):
     pass
 
 # expect: 2:15: error: API_VERSION must be the integer literal 1 or 2, not a str ('2')
+# SPDX-License-Identifier: BSD-3-Clause

@@ -18,3 +18,4 @@ async def pwrite(h, buf, offset, flags):
     pass
 
 # expect: 17:11: error: callback 'pwrite' is an async def: nbdkit calls it without awaiting it, so its body would never run
+# SPDX-License-Identifier: BSD-3-Clause

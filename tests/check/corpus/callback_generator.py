@@ -24,3 +24,4 @@ def extents(h, count, offset, flags):
     yield (offset, count, 0)
 
 # expect: 19:5: error: callback 'trim' is a generator function (it contains yield): calling it only creates a generator, so its body would never run
+# SPDX-License-Identifier: BSD-3-Clause

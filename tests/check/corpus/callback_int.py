@@ -13,3 +13,4 @@ def get_size(h):
 pread = 3
 
 # expect: 13:1: error: callback 'pread' must be a function, but it is bound to an int
+# SPDX-License-Identifier: BSD-3-Clause

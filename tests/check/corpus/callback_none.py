@@ -17,3 +17,4 @@ def pread(h, buf, offset, flags):
 flush = None
 
 # expect: 17:1: error: callback 'flush' must be a function, but it is bound to None
+# SPDX-License-Identifier: BSD-3-Clause

@@ -17,3 +17,4 @@ def pread(h, buf, offset, flags):
 can_write = "yes"
 
 # expect: 17:1: error: callback 'can_write' must be a function, but it is bound to a str
+# SPDX-License-Identifier: BSD-3-Clause

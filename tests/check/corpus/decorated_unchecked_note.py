@@ -23,3 +23,4 @@ def can_multi_conn(h):
     return False
 
 # expect: 22:5: note: callback 'can_multi_conn' is decorated with 'functools.lru_cache(maxsize=None)': its parameters were not checked (--import checks them)
+# SPDX-License-Identifier: BSD-3-Clause

@@ -30,3 +30,4 @@ def flush(h, flags):
 
 # expect: 28:5: error: flush takes (h, flags) in API 2 (API_VERSION = 2); decorated with 'logged', it accepts 1 parameter
 # expect: 22:9: note: 'wrapper' is defined here
+# SPDX-License-Identifier: BSD-3-Clause

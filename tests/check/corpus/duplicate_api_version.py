@@ -16,3 +16,4 @@ def pread(h, buf, offset, flags):
 
 # expect: 3:1: warning: name 'API_VERSION' is defined again; the last definition is the one used, as in Python [-Wredefined]
 # expect: 2:1: note: previous definition of 'API_VERSION' was here
+# SPDX-License-Identifier: BSD-3-Clause

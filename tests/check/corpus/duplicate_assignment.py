@@ -26,3 +26,4 @@ flush = _flush
 
 # expect: 25:1: warning: callback 'flush' is defined again; the last definition is the one used, as in Python [-Wredefined]
 # expect: 21:5: note: previous definition of 'flush' was here
+# SPDX-License-Identifier: BSD-3-Clause

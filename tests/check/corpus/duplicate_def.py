@@ -19,3 +19,4 @@ def pread(h, buf, offset, flags):
 
 # expect: 17:5: warning: callback 'pread' is defined again; the last definition is the one used, as in Python [-Wredefined]
 # expect: 13:5: note: previous definition of 'pread' was here
+# SPDX-License-Identifier: BSD-3-Clause

@@ -20,3 +20,4 @@ def pread(h, count, offset):
 # expect: 17:5: warning: callback 'pread' is defined again; the last definition is the one used, as in Python [-Wredefined]
 # expect: 13:5: note: previous definition of 'pread' was here
 # expect: 17:5: error: pread takes (h, buf, offset, flags) in API 2 (API_VERSION = 2); it is defined with 3 parameters
+# SPDX-License-Identifier: BSD-3-Clause

@@ -18,3 +18,4 @@ def pread(h, buf, offset, flags):
 del globals()["get_size"]
 
 # expect: 1:1: error: required callback 'get_size' is not defined; expected def get_size(h) in API 2 (API_VERSION = 2)
+# SPDX-License-Identifier: BSD-3-Clause

@@ -21,3 +21,4 @@ def pread(h, buf, offset, flags):
 can_multi_conn = max
 
 # expect: 21:1: note: callback 'can_multi_conn' is a builtin_function_or_method whose parameters Python cannot tell: its parameters were not checked
+# SPDX-License-Identifier: BSD-3-Clause

@@ -19,3 +19,4 @@ for _name in ["zero"]:
     globals()[_name] = 0
 
 # expect: 19:5: error: callback 'zero' must be a function, but it is bound to an int
+# SPDX-License-Identifier: BSD-3-Clause

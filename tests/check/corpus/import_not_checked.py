@@ -17,3 +17,4 @@ def pread(h, buf, offset, flags):
     pass
 
 # expect: 5:1: note: callback 'pwrite' is an import from 'mylib': its parameters were not checked (--import checks them)
+# SPDX-License-Identifier: BSD-3-Clause

@@ -18,3 +18,4 @@ def pread(h, buf, offset, flags):
 SIZE = int("eight")
 
 # expect: 18:1: error: importing the script raised ValueError: invalid literal for int() with base 10: 'eight'
+# SPDX-License-Identifier: BSD-3-Clause

@@ -19,3 +19,4 @@ def get_size(h):
 globals()["pread"] = _reader
 
 # expect: 7:5: error: pread takes (h, buf, offset, flags) in API 2 (API_VERSION = 2); it is defined with 3 parameters
+# SPDX-License-Identifier: BSD-3-Clause

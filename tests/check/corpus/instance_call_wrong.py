@@ -24,3 +24,4 @@ pwrite = Writer()
 
 # expect: 23:1: error: pwrite takes (h, buf, offset, flags) in API 2 (API_VERSION = 2); as an instance of 'Writer', it accepts 3 parameters
 # expect: 19:9: note: '__call__' is defined here
+# SPDX-License-Identifier: BSD-3-Clause

@@ -25,3 +25,4 @@ class Writer(Base):
 pwrite = Writer()
 
 # expect: 25:1: note: callback 'pwrite' is an instance of the class 'Writer', whose __call__ cannot be seen: its parameters were not checked (--import checks them)
+# SPDX-License-Identifier: BSD-3-Clause

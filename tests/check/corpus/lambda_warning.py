@@ -17,3 +17,4 @@ def pread(h, buf, offset, flags):
 can_multi_conn = lambda h: True
 
 # expect: 17:1: warning: callback 'can_multi_conn' is a lambda: fine at run time, and its parameters were checked, but tracebacks will call it '<lambda>'; prefer def [-Wlambda-callback]
+# SPDX-License-Identifier: BSD-3-Clause

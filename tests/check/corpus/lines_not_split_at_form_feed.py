@@ -19,3 +19,4 @@ def pread(h, buf, offset, flags):
 longname = "café"; magic_config_key = "café"
 
 # expect: 19:39: error: magic_config_key 'café' is not a key nbdkit accepts: a key must begin with an ASCII letter and contain only ASCII letters, digits, '.', '_' and '-'
+# SPDX-License-Identifier: BSD-3-Clause

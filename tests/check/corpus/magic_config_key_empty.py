@@ -21,3 +21,4 @@ def config(key, value):
 magic_config_key = ""
 
 # expect: 21:20: error: magic_config_key '' is not a key nbdkit accepts: a key must begin with an ASCII letter and contain only ASCII letters, digits, '.', '_' and '-'
+# SPDX-License-Identifier: BSD-3-Clause

@@ -17,3 +17,4 @@ def pread(h, buf, offset, flags):
 config_help = b"size=SIZE"
 
 # expect: 17:15: error: 'config_help' must be a string literal, not a bytes object
+# SPDX-License-Identifier: BSD-3-Clause

@@ -20,3 +20,4 @@ if os.environ.get("DEBUG"):
     description = "debug build"
 
 # expect: 20:5: error: 'description' must be assigned at top level, not inside 'if': pyplugin-gen bakes it into the plugin at build time
+# SPDX-License-Identifier: BSD-3-Clause

@@ -17,3 +17,4 @@ def pread(h, buf, offset, flags):
 description = "a " + "disk"
 
 # expect: 17:15: error: 'description' must be a string literal, not an expression
+# SPDX-License-Identifier: BSD-3-Clause

@@ -18,3 +18,4 @@ NAME = "disk"
 longname = f"{NAME} plugin"
 
 # expect: 18:12: error: 'longname' must be a string literal, not an f-string
+# SPDX-License-Identifier: BSD-3-Clause

@@ -16,3 +16,4 @@ def pread(h, buf, offset, flags):
     pass
 
 # expect: 2:1: error: 'version' must be a string literal, not an import from 'platform'
+# SPDX-License-Identifier: BSD-3-Clause

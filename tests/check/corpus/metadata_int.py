@@ -17,3 +17,4 @@ def pread(h, buf, offset, flags):
 version = 2
 
 # expect: 17:11: error: 'version' must be a string literal, not an int
+# SPDX-License-Identifier: BSD-3-Clause

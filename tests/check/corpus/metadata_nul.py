@@ -17,3 +17,4 @@ def pread(h, buf, offset, flags):
 longname = "before\0after"
 
 # expect: 17:12: error: 'longname' contains a NUL character, which a C string cannot carry
+# SPDX-License-Identifier: BSD-3-Clause

@@ -13,3 +13,4 @@ def pread(h, b, offset):
     h.readinto(b)
 
 # expect: 11:5: warning: pread returns nothing, as in API 2 released (API_VERSION = 2), where it fills buf, but with API 1 (no API declaration) nbdkit sends clients what pread returns, so every read would fail; to write API 2 released, declare API_VERSION = 2 with def pread(h, buf, offset, flags), or return the data read [-Wdialect-mixup]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -23,3 +23,4 @@ def zero(h, count, offset, may_trim):
     h[offset:offset + count] = bytes(count)
 
 # expect: 22:5: error: zero's fourth parameter is named 'may_trim', as in API 1 (no API declaration), but with API 2 (API_VERSION = 2) nbdkit passes 'flags' there; to write API 1, remove the API declaration, or take 'flags' (nbdkit.FLAG_* bits) [-Werror=dialect-mixup]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -17,3 +17,4 @@ def pread(h, buf, offset, flags):
     buf[:] = h[offset:offset + len(buf)]
 
 # expect: 16:5: warning: pread's second parameter is named 'buf', as in API 2 released (API_VERSION = 2), but with API 2 (def api_version(): return 2) nbdkit passes 'count' there; to write API 2 released, declare API_VERSION = 2 instead, or take 'count' (the number of bytes) [-Wdialect-mixup]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -22,3 +22,4 @@ def can_wirte(h):
     return True
 
 # expect: 21:5: warning: function 'can_wirte' is not an nbdkit callback; did you mean 'can_write'? [-Wnear-miss]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -18,3 +18,4 @@ def Flush(h, flags):
     pass
 
 # expect: 17:5: warning: function 'Flush' is not an nbdkit callback; did you mean 'flush'? [-Wnear-miss]
+# SPDX-License-Identifier: BSD-3-Clause

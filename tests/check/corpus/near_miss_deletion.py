@@ -18,3 +18,4 @@ def extent(h, count, offset, flags):
     return []
 
 # expect: 17:5: warning: function 'extent' is not an nbdkit callback; did you mean 'extents'? [-Wnear-miss]
+# SPDX-License-Identifier: BSD-3-Clause

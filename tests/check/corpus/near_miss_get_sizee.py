@@ -15,3 +15,4 @@ def pread(h, buf, offset, flags):
 
 # expect: 1:1: error: required callback 'get_size' is not defined; expected def get_size(h) in API 2 (API_VERSION = 2)
 # expect: 9:5: warning: function 'get_sizee' is not an nbdkit callback; did you mean 'get_size'? [-Wnear-miss]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -18,3 +18,4 @@ def pwirte(h, buf, offset, flags):
     pass
 
 # expect: 17:5: warning: function 'pwirte' is not an nbdkit callback; did you mean 'pwrite'? [-Wnear-miss]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -21,3 +21,4 @@ def _write(h, buf, offset):
 pwrite = _write
 
 # expect: 21:1: error: pwrite takes (h, buf, offset, flags) in API 2 (API_VERSION = 2); it is defined with 3 parameters
+# SPDX-License-Identifier: BSD-3-Clause

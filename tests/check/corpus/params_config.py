@@ -18,3 +18,4 @@ def config(key):
     pass
 
 # expect: 17:5: error: config takes (key, value) in API 2 (API_VERSION = 2); it is defined with 1 parameter
+# SPDX-License-Identifier: BSD-3-Clause

@@ -18,3 +18,4 @@ def pwrite(h, buf, offset, flags, sync, retries=3):
     pass
 
 # expect: 17:5: error: pwrite takes (h, buf, offset, flags) in API 2 (API_VERSION = 2); it is defined with 6 parameters (5 required)
+# SPDX-License-Identifier: BSD-3-Clause

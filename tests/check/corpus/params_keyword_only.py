@@ -19,3 +19,4 @@ def flush(h, flags, *, sync):
     pass
 
 # expect: 18:5: error: flush takes (h, flags) in API 2 (API_VERSION = 2); it is defined with required keyword-only parameter sync, which nbdkit's positional call cannot give
+# SPDX-License-Identifier: BSD-3-Clause

@@ -17,3 +17,4 @@ def pread(h, buf, offset, flags):
 can_write = lambda: True
 
 # expect: 17:1: error: can_write takes (h) in API 2 (API_VERSION = 2); it is defined with 0 parameters
+# SPDX-License-Identifier: BSD-3-Clause

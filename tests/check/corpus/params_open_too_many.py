@@ -14,3 +14,4 @@ def pread(h, buf, offset, flags):
     pass
 
 # expect: 5:5: error: open takes (readonly) in API 2 (API_VERSION = 2); it is defined with 2 parameters
+# SPDX-License-Identifier: BSD-3-Clause

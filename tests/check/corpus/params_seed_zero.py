@@ -19,3 +19,4 @@ def zero(h, count, offset):
     pass
 
 # expect: 18:5: error: zero takes (h, count, offset, flags) in API 2 (def api_version(): return 2); it is defined with 3 parameters
+# SPDX-License-Identifier: BSD-3-Clause

@@ -16,3 +16,4 @@ def trim(h, count, offset, extra, *args):
     pass
 
 # expect: 15:5: error: trim takes (h, count, offset) in API 1 (no API declaration); it is defined with 4 parameters and *args
+# SPDX-License-Identifier: BSD-3-Clause

@@ -26,3 +26,4 @@ can_flush = partial(answer, "can_flush")
 
 # expect: 25:1: error: can_flush takes (h) in API 2 (API_VERSION = 2); as partial(answer, 'can_flush'), with 1 argument bound, it accepts 2 parameters
 # expect: 20:5: note: 'answer' is defined here
+# SPDX-License-Identifier: BSD-3-Clause

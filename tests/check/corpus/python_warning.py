@@ -18,3 +18,4 @@ def pread(h, buf, offset, flags):
 assert (API_VERSION == 2, "the released dialect")
 
 # expect: 18:1: warning: assertion is always true, perhaps remove parentheses? [-Wpython-warning]
+# SPDX-License-Identifier: BSD-3-Clause

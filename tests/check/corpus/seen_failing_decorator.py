@@ -44,3 +44,4 @@ def can_flush(h):
     return True
 
 # expect: 43:5: error: 'can_flush' may return true, but the script defines no 'flush': a client's flush requests would fail with EIO [-Werror=offered-missing]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -29,3 +29,4 @@ def can_write(h):
     return h.can_write()
 
 # expect: 28:5: note: 'can_write' returns h.can_write(), so whether it returns true cannot be seen without running the script; if it does, a client's writes would fail with EIO, as the script defines no 'pwrite'
+# SPDX-License-Identifier: BSD-3-Clause

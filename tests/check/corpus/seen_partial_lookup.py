@@ -29,3 +29,4 @@ can_write = partial(lookup, "can_write")
 can_multi_conn = partial(lookup, "can_multi_conn")
 
 # expect: 28:1: note: 'can_write' returns CAPABILITIES[name], so whether it returns true cannot be seen without running the script; if it does, a client's writes would fail with EIO, as the script defines no 'pwrite'
+# SPDX-License-Identifier: BSD-3-Clause

@@ -6,3 +6,4 @@ def open(readonly)
     return 1
 
 # expect: 5:19: error: expected ':'
+# SPDX-License-Identifier: BSD-3-Clause

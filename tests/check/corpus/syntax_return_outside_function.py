@@ -17,3 +17,4 @@ def pread(h, buf, offset, flags):
 return None
 
 # expect: 17:1: error: 'return' outside function
+# SPDX-License-Identifier: BSD-3-Clause

@@ -5,3 +5,4 @@ size = (1024 *
         1024
 
 # expect: 4:8: error: '(' was never closed
+# SPDX-License-Identifier: BSD-3-Clause

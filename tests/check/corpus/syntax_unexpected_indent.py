@@ -5,3 +5,4 @@ API_VERSION = 2
     return 1
 
 # expect: 4:2: error: unexpected indent
+# SPDX-License-Identifier: BSD-3-Clause

@@ -19,3 +19,4 @@ def pwirte(h, buf, offset, flags):
     pass
 
 # expect: 18:5: error: function 'pwirte' is not an nbdkit callback; did you mean 'pwrite'? [-Werror=near-miss]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -19,3 +19,4 @@ open = _open
 get_size = _size
 _reader = _read
 pread = _reader
+# SPDX-License-Identifier: BSD-3-Clause

@@ -17,3 +17,4 @@ def pread(h, count, offset):
 
 def zero(h, count, offset, may_trim):
     pass
+# SPDX-License-Identifier: BSD-3-Clause

@@ -28,3 +28,4 @@ def get_size(h):
 with __import__("contextlib").suppress(Exception):
     def pread(h, buf, offset, flags):
         pass
+# SPDX-License-Identifier: BSD-3-Clause

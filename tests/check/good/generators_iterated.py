@@ -24,3 +24,4 @@ def list_exports(readonly, is_tls):
 
 def extents(h, count, offset, flags):
     yield (offset, count, nbdkit.EXTENT_HOLE)
+# SPDX-License-Identifier: BSD-3-Clause

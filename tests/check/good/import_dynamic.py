@@ -19,3 +19,4 @@ def _make(params):
 for _name, _params in [("open", ("readonly",)), ("get_size", ("h",)),
                        ("pread", ("h", "buf", "offset", "flags"))]:
     globals()[_name] = _make(_params)
+# SPDX-License-Identifier: BSD-3-Clause

@@ -15,3 +15,4 @@ def get_size(h):
 
 def pread(h, buf, offset, flags):
     pass
+# SPDX-License-Identifier: BSD-3-Clause

@@ -39,3 +39,4 @@ def _pread(h, buf, offset, flags):
 
 def cleanup(*_):
     pass
+# SPDX-License-Identifier: BSD-3-Clause

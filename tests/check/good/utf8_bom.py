@@ -13,3 +13,4 @@ def get_size(h):
 
 def pread(h, buf, offset, flags):
     pass
+# SPDX-License-Identifier: BSD-3-Clause

@@ -34,3 +34,4 @@ def pread(h, buf, offset, flags):
 def pwrite(h, buf, offset, flags):
     disk = h[0]
     disk[offset:offset + len(buf)] = buf
+# SPDX-License-Identifier: BSD-3-Clause

@@ -16,3 +16,4 @@ def get_size(h):
 
 def pread(h, buf, offset, flags):
     buf[:] = h.read(len(buf), offset)
+# SPDX-License-Identifier: BSD-3-Clause

@@ -14,3 +14,4 @@ def open(readonly):
 
 def close(h):
     h.close()
+# SPDX-License-Identifier: BSD-3-Clause

@@ -19,3 +19,4 @@ def get_size(h):
 
 def pread(h, buf, offset, flags):
     buf[:] = disk[offset:offset + len(buf)]
+# SPDX-License-Identifier: BSD-3-Clause

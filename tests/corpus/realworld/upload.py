@@ -102,3 +102,4 @@ can_trim = functools.partial(lookup, "can_trim")
 can_zero = partial(lookup, "can_zero")
 can_fast_zero = partial(lookup, "can_fast_zero")
 can_multi_conn = partial(lookup, "can_multi_conn")
+# SPDX-License-Identifier: BSD-3-Clause

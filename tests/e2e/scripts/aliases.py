@@ -35,3 +35,4 @@ can_trim = can_multi_conn = lambda h: True
 
 def trim(h, count, offset):
     disk[offset:offset + count] = bytes(count)
+# SPDX-License-Identifier: BSD-3-Clause

@@ -71,3 +71,4 @@ def cache(h, count, offset, flags):
 def extents(h, count, offset, flags):
     note("extents", count, offset, flags)
     return [(offset, count, 0)]
+# SPDX-License-Identifier: BSD-3-Clause

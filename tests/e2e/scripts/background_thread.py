@@ -44,3 +44,4 @@ def get_size(h):
 def pread(h, buf, offset, flags):
     doc = b"%-8d" % counter
     buf[:] = (doc * (4096 // 8))[offset:offset + len(buf)]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -61,3 +61,4 @@ def pread(h, count, offset, flags):
 
 def pwrite(h, buf, offset, flags):
     disk[offset:offset + len(buf)] = buf
+# SPDX-License-Identifier: BSD-3-Clause

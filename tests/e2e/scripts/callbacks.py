@@ -182,3 +182,4 @@ def extents(h, count, offset, flags):
         if flags & nbdkit.FLAG_REQ_ONE:
             break
     return out
+# SPDX-License-Identifier: BSD-3-Clause

@@ -27,3 +27,4 @@ def pread(h, buf, offset, flags):
 def pwrite(h, buf, offset, flags):
     ctypes.memmove(ctypes.addressof(disk) + offset, bytes(buf), len(buf))
     nbdkit.debug("ctypes_disk: wrote %d bytes" % len(buf))
+# SPDX-License-Identifier: BSD-3-Clause

@@ -35,3 +35,4 @@ def _make(kind):
 
 for _kind in ("pread", "pwrite", "flush"):
     globals()[_kind] = _make(_kind)
+# SPDX-License-Identifier: BSD-3-Clause

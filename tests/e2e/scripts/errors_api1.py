@@ -58,3 +58,4 @@ def trim(h, count, offset):
 
 def flush(h):
     raise KeyError("deliberate-failure-flush")
+# SPDX-License-Identifier: BSD-3-Clause

@@ -41,3 +41,4 @@ def pread(h, buf, offset, flags):
         time.sleep(0.002)
         raise RuntimeError("ENOSPC failure")
     buf[:] = disk[offset:offset + len(buf)]
+# SPDX-License-Identifier: BSD-3-Clause

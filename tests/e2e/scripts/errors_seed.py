@@ -62,3 +62,4 @@ def trim(h, count, offset, flags):
 
 def flush(h, flags):
     raise KeyError("deliberate-failure-flush")
+# SPDX-License-Identifier: BSD-3-Clause

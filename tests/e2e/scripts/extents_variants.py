@@ -62,3 +62,4 @@ def extents(h, count, offset, flags):
     if h == "raises":
         raise RuntimeError("extents-failure")
     return [(offset, count, 0)]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -56,3 +56,4 @@ def pread(h, buf, offset, flags):
 
 def pwrite(h, buf, offset, flags):
     disk[offset:offset + len(buf)] = buf
+# SPDX-License-Identifier: BSD-3-Clause

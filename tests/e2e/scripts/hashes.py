@@ -40,3 +40,4 @@ def pread(h, buf, offset, flags):
     doc["builtin_module_names"] = sorted(sys.builtin_module_names)
     data = json.dumps(doc, sort_keys=True).encode().ljust(SIZE)
     buf[:] = data[offset:offset + len(buf)]
+# SPDX-License-Identifier: BSD-3-Clause

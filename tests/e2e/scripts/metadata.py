@@ -38,3 +38,4 @@ def pread(h, count, offset):
     # The colour, repeated, is the disk's contents.
     data = (colour.encode() * 4096)[:4096]
     return data[offset:offset + count]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -18,3 +18,4 @@ def get_size(h):
 
 def pread(h, buf, offset, flags):
     pass
+# SPDX-License-Identifier: BSD-3-Clause

@@ -90,3 +90,4 @@ def pwrite(h, buf, offset, flags):
         nbdkit.shutdown()
     else:
         raise ValueError("unknown command %r" % cmd)
+# SPDX-License-Identifier: BSD-3-Clause

@@ -24,3 +24,4 @@ def pwrite(h, buf, offset, flags):
 
 def can_fua(h):
     return nbdkit.FUA_EMULATE
+# SPDX-License-Identifier: BSD-3-Clause

@@ -37,3 +37,4 @@ def can_cache(h):
 
 def can_extents(h):
     return True
+# SPDX-License-Identifier: BSD-3-Clause

@@ -53,3 +53,4 @@ def pread(h, buf, offset, flags):
     text = " ".join([token, h["token"], ",".join(configured),
                      str(completed)]).encode()
     buf[:] = text.ljust(len(buf))[:len(buf)]
+# SPDX-License-Identifier: BSD-3-Clause

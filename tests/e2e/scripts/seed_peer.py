@@ -44,3 +44,4 @@ def pread(h, buf, offset, flags):
         raise RuntimeError("seed pread returned %d bytes, wanted %d"
                            % (len(data), len(buf)))
     buf[:] = data[:len(buf)]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -21,3 +21,4 @@ def pread(h, buf, offset, flags):
     data = (TEXT * (len(buf) // len(TEXT) + 2))[offset % len(TEXT):]
     buf[:] = data[:len(buf)]
     nbdkit.debug("speedups: %s" % markupsafe.escape.__module__)
+# SPDX-License-Identifier: BSD-3-Clause

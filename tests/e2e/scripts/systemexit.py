@@ -29,3 +29,4 @@ def pread(h, buf, offset, flags):
     if offset == 192 * K:
         sys.exit()
     buf[:] = disk[offset:offset + len(buf)]
+# SPDX-License-Identifier: BSD-3-Clause

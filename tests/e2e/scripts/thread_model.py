@@ -118,3 +118,4 @@ def pwrite(h, buf, offset, flags):
             disk[offset:offset + len(buf)] = buf
     finally:
         _leave(h)
+# SPDX-License-Identifier: BSD-3-Clause

@@ -59,3 +59,4 @@ def trim(h, count, offset, flags):
 
 def zero(h, count, offset, flags):
     disk[offset:offset + count] = bytes(count)
+# SPDX-License-Identifier: BSD-3-Clause

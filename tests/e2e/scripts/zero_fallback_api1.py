@@ -32,3 +32,4 @@ def zero(h, count, offset, may_trim):
     # ENOTSUP is the same number as EOPNOTSUPP on Linux; either works.
     nbdkit.set_error(errno.ENOTSUP)
     raise NotImplementedError("use pwrite")
+# SPDX-License-Identifier: BSD-3-Clause

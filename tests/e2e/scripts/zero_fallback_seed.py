@@ -35,3 +35,4 @@ def zero(h, count, offset, flags):
                  % (count, offset))
     nbdkit.set_error(errno.EOPNOTSUPP)
     raise NotImplementedError("use pwrite")
+# SPDX-License-Identifier: BSD-3-Clause

@@ -269,3 +269,4 @@ def cache(h, count, offset, flags):
 def extents(h, count, offset, flags):
     return normal("extents", [(offset, count, 0)], h=h, count=count,
                   offset=offset, flags=flags)
+# SPDX-License-Identifier: BSD-3-Clause

@@ -66,3 +66,4 @@ def pread(h, count, offset):
 
 def pwrite(h, buf, offset):
     disk[offset:offset + len(buf)] = buf
+# SPDX-License-Identifier: BSD-3-Clause

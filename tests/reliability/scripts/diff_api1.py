@@ -114,3 +114,4 @@ def extents(h, count, offset, flags):
             break
         start = stop
     return out
+# SPDX-License-Identifier: BSD-3-Clause

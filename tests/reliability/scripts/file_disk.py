@@ -117,3 +117,4 @@ def flush(h, flags):
                       block * BLOCK)
         h["dirty"].clear()
         os.fdatasync(fd)
+# SPDX-License-Identifier: BSD-3-Clause

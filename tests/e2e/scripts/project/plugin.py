@@ -74,3 +74,4 @@ def pread(h, buf, offset, flags):
     doc = json.dumps(report(), sort_keys=True).encode()
     data = doc.ljust(get_size(h), b"\0")
     buf[:] = data[offset:offset + len(buf)]
+# SPDX-License-Identifier: BSD-3-Clause

@@ -1,1 +1,2 @@
 VALUE = "extlib on PYTHONPATH"
+# SPDX-License-Identifier: BSD-3-Clause

@@ -4,3 +4,4 @@ import os
 # only looked at.
 HERE = os.path.dirname(__file__)
 SEEN = os.path.isdir(os.path.join(HERE, ".libs"))
+# SPDX-License-Identifier: BSD-3-Clause
