@@ -66,6 +66,12 @@ struct fake_state {
 
 extern struct fake_state fake;
 
+/* The list the runtime hands nbdkit_add_export and nbdkit_add_extent:
+ * any pointer that is not NULL (nbdkit's header declares it non-null),
+ * as the fakes record into fake.
+ */
+#define FAKE_LIST ((void *) &fake)
+
 /* Forget what was recorded (and free interned strings and exports). */
 extern void fake_reset (void);
 

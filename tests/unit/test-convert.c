@@ -537,7 +537,7 @@ static void
 exports_names (void)
 {
   CU_ASSERT_EQUAL (pyp_result_exports (eval ("['a', 'b\\u00e9']"),
-                                       "list_exports", NULL),
+                                       "list_exports", FAKE_LIST),
                    0);
   CU_ASSERT_EQUAL_FATAL (fake.n_exports, 2);
   CU_ASSERT_STRING_EQUAL (fake.exports[0].name, "a");
@@ -552,7 +552,7 @@ exports_tuples (void)
 {
   CU_ASSERT_EQUAL (pyp_result_exports (eval ("iter([('a', 'first'), ('b', "
                                              "None), 'c'])"),
-                                       "list_exports", NULL),
+                                       "list_exports", FAKE_LIST),
                    0);
   CU_ASSERT_EQUAL_FATAL (fake.n_exports, 3);
   CU_ASSERT_STRING_EQUAL (fake.exports[0].name, "a");
@@ -568,11 +568,12 @@ static void
 exports_generator_and_empty (void)
 {
   CU_ASSERT_EQUAL (pyp_result_exports (eval ("(n for n in ('x', 'y'))"),
-                                       "list_exports", NULL),
+                                       "list_exports", FAKE_LIST),
                    0);
   CU_ASSERT_EQUAL (fake.n_exports, 2);
   fake_reset ();
-  CU_ASSERT_EQUAL (pyp_result_exports (eval ("[]"), "list_exports", NULL), 0);
+  CU_ASSERT_EQUAL (pyp_result_exports (eval ("[]"), "list_exports", FAKE_LIST),
+                   0);
   CU_ASSERT_EQUAL (fake.n_exports, 0);
   CHECK_QUIET ();
 }
@@ -605,7 +606,8 @@ exports_bad_items (void)
 static void
 exports_not_iterable (void)
 {
-  CU_ASSERT_EQUAL (pyp_result_exports (eval ("42"), "list_exports", NULL), -1);
+  CU_ASSERT_EQUAL (pyp_result_exports (eval ("42"), "list_exports", FAKE_LIST),
+                   -1);
   CHECK_REPORTED ("list_exports", EIO);
   CU_ASSERT (error_has ("not iterable"));
   CU_ASSERT_EQUAL (fake.add_export_calls, 0);
@@ -647,7 +649,7 @@ extents_tuples (void)
                                              " | nbdkit.EXTENT_ZERO),"
                                              " (2**63, 2**64 - 1, "
                                              "nbdkit.EXTENT_ZERO)]"),
-                                       "extents", NULL),
+                                       "extents", FAKE_LIST),
                    0);
   CU_ASSERT_EQUAL_FATAL (fake.n_extents, 3);
   CU_ASSERT_EQUAL (fake.extents[0].offset, 0);
@@ -668,7 +670,7 @@ extents_generator (void)
 {
   CU_ASSERT_EQUAL (pyp_result_extents (eval ("((i * 512, 512, i % 4) for i in "
                                              "range(5))"),
-                                       "extents", NULL),
+                                       "extents", FAKE_LIST),
                    0);
   CU_ASSERT_EQUAL_FATAL (fake.n_extents, 5);
   CU_ASSERT_EQUAL (fake.extents[4].offset, 2048);
@@ -695,7 +697,8 @@ extents_bad_tuples (void)
 
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     fake_reset ();
-    CU_ASSERT_EQUAL (pyp_result_extents (eval (cases[i].expr), "extents", NULL),
+    CU_ASSERT_EQUAL (pyp_result_extents (eval (cases[i].expr), "extents",
+                                         FAKE_LIST),
                      -1);
     CHECK_REPORTED ("extents", EIO);
     CU_ASSERT (error_has (cases[i].msg));
@@ -715,7 +718,8 @@ extents_out_of_range (void)
 
   for (i = 0; i < sizeof exprs / sizeof exprs[0]; i++) {
     fake_reset ();
-    CU_ASSERT_EQUAL (pyp_result_extents (eval (exprs[i]), "extents", NULL), -1);
+    CU_ASSERT_EQUAL (pyp_result_extents (eval (exprs[i]), "extents", FAKE_LIST),
+                     -1);
     if (fake.n_extents)
       fprintf (stderr, "\n  extents %s was added as (%llu, %llu, %u)\n",
                exprs[i], (unsigned long long) fake.extents[0].offset,
@@ -750,7 +754,7 @@ extents_index_objects (void)
   CU_ASSERT_EQUAL (pyp_result_extents (eval (
                                          "[(Index(0), Index(512), Index(1)),"
                                          " (512, 512, True)]"),
-                                       "extents", NULL),
+                                       "extents", FAKE_LIST),
                    0);
   CU_ASSERT_EQUAL_FATAL (fake.n_extents, 2);
   CU_ASSERT_EQUAL (fake.extents[0].length, 512);
@@ -762,7 +766,8 @@ extents_index_objects (void)
 static void
 extents_not_iterable (void)
 {
-  CU_ASSERT_EQUAL (pyp_result_extents (eval ("None"), "extents", NULL), -1);
+  CU_ASSERT_EQUAL (pyp_result_extents (eval ("None"), "extents", FAKE_LIST),
+                   -1);
   CHECK_REPORTED ("extents", EIO);
   CU_ASSERT (error_has ("not iterable"));
 }
@@ -784,7 +789,7 @@ extents_nbdkit_refuses (void)
 {
   fake.fail_add = true;
   CU_ASSERT_EQUAL (pyp_result_extents (eval ("[(0, 1, 0), (1, 1, 0)]"),
-                                       "extents", NULL),
+                                       "extents", FAKE_LIST),
                    -1);
   CU_ASSERT_EQUAL (fake.add_extent_calls, 1);
   CU_ASSERT_EQUAL (fake.error_calls, 2);
@@ -797,7 +802,7 @@ static void
 extents_exception (void)
 {
   CU_ASSERT_EQUAL (pyp_result_extents (eval_quietly ("fail_with(errno.ENOMEM)"),
-                                       "extents", NULL),
+                                       "extents", FAKE_LIST),
                    -1);
   CHECK_REPORTED ("extents", ENOMEM);
 }
