@@ -26,7 +26,7 @@ bool pyp_per_connection;
 /* A config-phase call of the main interpreter, replayed in each new one. */
 struct replay {
   int index; /* in pyp_script->callables */
-  const char *format;
+  int nargs; /* strings a and b passed, 0 to 2 */
   char *a, *b;
 };
 
@@ -34,8 +34,7 @@ static struct replay *replays;
 static size_t replay_count;
 
 void
-pyp_replay_record (int ret, int index, const char *format, const char *a,
-                   const char *b)
+pyp_replay_record (int ret, int index, int nargs, const char *a, const char *b)
 {
   struct replay *r;
 
@@ -49,7 +48,7 @@ pyp_replay_record (int ret, int index, const char *format, const char *a,
   replays = r;
   r = &replays[replay_count++];
   r->index = index;
-  r->format = format;
+  r->nargs = nargs;
   r->a = a ? strdup (a) : NULL;
   r->b = b ? strdup (b) : NULL;
   if ((a && !r->a) || (b && !r->b)) {
@@ -83,7 +82,16 @@ replay (struct pyp_conn *c)
 
   for (i = 0; i < replay_count; i++) {
     const struct replay *r = &replays[i];
-    PyObject *v = pyp_call (c->fns[r->index], r->format, r->a, r->b);
+    PyObject *fn = c->fns[r->index];
+    PyObject *v;
+
+    /* The callback table holds the replayed rows to these formats. */
+    if (r->nargs == 2)
+      v = pyp_call (fn, "(ss)", r->a, r->b);
+    else if (r->nargs == 1)
+      v = pyp_call (fn, "(s)", r->a);
+    else
+      v = pyp_call (fn, "()");
 
     if (pyp_result_none (v, pyp_script->callables[r->index].name) == -1)
       return -1;

@@ -174,8 +174,8 @@ extern int pyp_pool_fill (void);
 extern struct pyp_conn *pyp_pool_take (void);
 extern void pyp_pool_drain (void);
 extern void pyp_conn_unbind (struct pyp_conn *c, PyThreadState *ts);
-extern void pyp_replay_record (int ret, int index, const char *format,
-                               const char *a, const char *b);
+extern void pyp_replay_record (int ret, int index, int nargs, const char *a,
+                               const char *b);
 extern void *pyp_conn_handle (PyObject *h);
 extern void pyp_conn_release (void *handle);
 

@@ -611,6 +611,10 @@ def _validate() -> None:
             assert cb.runs_in is Where.PROCESS, cb.name
             assert cb.c_return == "int" and len(cb.c_params) <= 2 and all(
                 p.type == "const char *" for p in cb.c_params), cb.name
+            # The runtime replays with literal formats of strings only.
+            for dialect in Dialect:
+                assert cb.format(dialect) == \
+                    "(" + "s" * len(cb.call_args(dialect)) + ")", cb.name
         if cb.check_loaded:
             assert cb.runs_in is Where.PROCESS, cb.name
         if cb.gate is not None:

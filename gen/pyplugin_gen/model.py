@@ -158,9 +158,9 @@ def _call(cb: Callback, dialect: Dialect, fn: str, conn: bool) -> Call:
 def _record(cb: Callback, dialect: Dialect, index: int) -> str:
     """The statement that records a successful call for replay."""
     args = [a.expr for a in cb.call_args(dialect)]
-    args += ["NULL"] * (2 - len(args))
-    return (f'pyp_replay_record (ret, {index}, "{cb.format(dialect)}", '
-            f'{", ".join(args)})')
+    n = len(args)
+    args += ["NULL"] * (2 - n)
+    return f'pyp_replay_record (ret, {index}, {n}, {", ".join(args)})'
 
 
 def _wrapper(cb: Callback, script: Script, missing: set[str],

@@ -14,7 +14,7 @@ API_VERSION = 2
 
 # Made once per interpreter: the connections tell interpreters apart.
 token = os.urandom(8).hex()
-configured = []
+configured: list[str] = []
 completed = False
 spin = 0.0
 
