@@ -596,7 +596,7 @@ exports_bad_items (void)
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     fake_reset ();
     CU_ASSERT_EQUAL (pyp_result_exports (eval (cases[i].expr), "list_exports",
-                                         NULL),
+                                         FAKE_LIST),
                      -1);
     CHECK_REPORTED ("list_exports", EIO);
     CU_ASSERT (error_has (cases[i].msg));
@@ -618,7 +618,7 @@ exports_nbdkit_refuses (void)
 {
   fake.fail_add = true;
   CU_ASSERT_EQUAL (pyp_result_exports (eval ("['a', 'b']"), "list_exports",
-                                       NULL),
+                                       FAKE_LIST),
                    -1);
   /* nbdkit reported what is wrong; the runtime stops, adds nothing
    * more, and says which item of which script it was.
@@ -634,7 +634,7 @@ static void
 exports_exception (void)
 {
   CU_ASSERT_EQUAL (pyp_result_exports (eval_quietly ("fail()"), "list_exports",
-                                       NULL),
+                                       FAKE_LIST),
                    -1);
   CHECK_REPORTED ("list_exports", EIO);
 }
@@ -734,13 +734,13 @@ static void
 extents_out_of_range_message (void)
 {
   CU_ASSERT_EQUAL (pyp_result_extents (eval ("[(0, 512, 2**32)]"), "extents",
-                                       NULL),
+                                       FAKE_LIST),
                    -1);
   CHECK_REPORTED ("extents", EIO);
   CU_ASSERT (error_has ("type must be from 0 to 4294967295, not 4294967296"));
   fake_reset ();
   CU_ASSERT_EQUAL (pyp_result_extents (eval ("[(-4096, 512, 0)]"), "extents",
-                                       NULL),
+                                       FAKE_LIST),
                    -1);
   CHECK_REPORTED ("extents", EIO);
   CU_ASSERT (error_has ("offset must be from 0 to 18446744073709551615, "
@@ -776,7 +776,7 @@ static void
 extents_iterator_raises (void)
 {
   CU_ASSERT_EQUAL (pyp_result_extents (eval ("extents_then_fail()"), "extents",
-                                       NULL),
+                                       FAKE_LIST),
                    -1);
   CHECK_REPORTED ("extents", EIO);
   CU_ASSERT (error_has ("KeyError: 'lost extent'"));
