@@ -93,11 +93,14 @@ static void flush_std (const char *name);
 /* What the script printed so far, written out: nbdkit replaces its
  * standard output with /dev/null once it serves (foreground or not),
  * and a forked child would write a copy of the buffer at its exit.
+ * Not stdout when it is the client's socket (nbdkit -s): bytes there
+ * would break the protocol.
  */
 static void
 flush_output (void)
 {
-  flush_std ("stdout");
+  if (nbdkit_stdio_safe ())
+    flush_std ("stdout");
   flush_std ("stderr");
   PyErr_Clear ();
 }

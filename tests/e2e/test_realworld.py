@@ -8,6 +8,8 @@ script that prints to stdout, and one whose import fails."""
 import os
 import unittest
 
+import nbd
+
 from harness import (TOP, Server, ServerError, TempDirMixin,
                      exercise, peer_server)
 
@@ -45,6 +47,16 @@ class RealWorld(TempDirMixin, unittest.TestCase):
         for text in (log, peer_log):
             self.assertIn("loading the ramdisk plugin\n", text)
         self.assertEqual("open, readonly" in log, "open, readonly" in peer_log)
+
+    def test_prints_with_stdio_for_the_client(self):
+        """nbdkit -s serves the client on stdin and stdout: what the
+        script prints while loading must not reach the socket."""
+        plugin = self.generated(PRINTS)
+        h = nbd.NBD()
+        h.connect_command(["nbdkit", "-s", "--exit-with-parent", plugin])
+        self.assertEqual(h.get_size(), 1024 * 1024)
+        self.assertEqual(h.pread(512, 0), bytes(512))
+        h.shutdown()
 
     def test_import_fails(self):
         for srv in (Server(self.generated(IMPORT_FAILS)),
