@@ -72,31 +72,33 @@ pyp_view (const void *buf, uint32_t count, int flags)
   return PyMemoryView_FromMemory ((char *) buf, count, flags);
 }
 
-/* nbdkit reuses the buffer after the callback: a view the script kept
- * must not reach it any more.  The callback's exception, if any, is
- * pending here and must survive for pyp_report.
+/* nbdkit reuses the buffer after the callback, so no memoryview may
+ * reach it any more: neither the view nor a slice, cast or
+ * memoryview () of it, which share the view's managed buffer.
+ * memoryview.release () cannot do that (it leaves the slices be), so the
+ * managed buffer is marked released as CPython's own release does
+ * (documented fields of cpython/memoryobject.h): every memoryview on it
+ * then raises ValueError.  The callback's exception, if any, stays
+ * pending for pyp_report.
  */
 void
 pyp_view_release (PyObject *view)
 {
-  PyObject *type, *value, *tb, *r;
+  _PyManagedBufferObject *mbuf;
 
   if (view == NULL)
     return;
-  /* The usual case, once per request: nobody else holds the view, and
-   * freeing it releases it, without a method call.
+  mbuf = ((PyMemoryViewObject *) view)->mbuf;
+  /* The usual case, once per request: the script kept nothing, and
+   * freeing the view frees the managed buffer.
    */
-  if (Py_REFCNT (view) == 1) {
-    Py_DECREF (view);
-    return;
+  if (Py_REFCNT (view) > 1 || Py_REFCNT (mbuf) > 1) {
+    if (!(mbuf->flags & _Py_MANAGED_BUFFER_RELEASED)) {
+      mbuf->flags |= _Py_MANAGED_BUFFER_RELEASED;
+      PyObject_GC_UnTrack (mbuf);
+    }
   }
-  PyErr_Fetch (&type, &value, &tb);
-  r = PyObject_CallMethod (view, "release", NULL);
-  if (r == NULL)
-    PyErr_Clear (); /* still exported: nothing more can be done */
-  Py_XDECREF (r);
   Py_DECREF (view);
-  PyErr_Restore (type, value, tb);
 }
 
 int

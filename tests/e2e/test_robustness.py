@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Robustness: the kinds of buffer pread may return (API 1 and seed),
+views of the buffer kept past the call,
 large requests, SystemExit/KeyboardInterrupt in callbacks, memory use
 over many requests, and script names that must not break the C."""
 
@@ -174,6 +175,32 @@ class MemoryUse(TempDirMixin, unittest.TestCase):
             after = rss_kib(srv.proc.pid)
         self.assertLess(after - before, 8 * 1024,
                         "RSS grew from %d KiB to %d KiB" % (before, after))
+
+
+class KeptViews(TempDirMixin, unittest.TestCase):
+    """A view of pread's or pwrite's buffer kept past the call, or a
+    slice, cast or memoryview() of it, raises ValueError once the call
+    is over: nbdkit reuses that buffer for later requests.  (Under
+    nbdkit python 1.32 they all keep reaching it.)"""
+
+    GENERATE = (script("kept_views.py"),)
+
+    def test_kept_views_are_released(self):
+        with Server(self.generated(script("kept_views.py"))) as srv:
+            h = srv.connect()
+            self.assertEqual(h.pread(512, 0), bytes(512))
+            got = h.pread(512, 4096)
+            self.assertEqual(got[:12], b"headtailxxxx")
+            h.pwrite(b"y" * 512, 8192)
+            h.pread(512, 12288)  # the same buffer size again
+            report = bytes(h.pread(512, 0)).rstrip(b"\0").decode()
+            self.assertIsNone(srv.proc.poll(), "nbdkit exited")
+        kinds = dict(kv.split("=") for kv in report.split(";"))
+        self.assertEqual(sorted(kinds), [
+            "pread-cast", "pread-memoryview", "pread-slice", "pread-view",
+            "pwrite-slice", "pwrite-view"])
+        self.assertEqual({k for k, v in kinds.items() if v != "R"}, set(),
+                         report)
 
 
 class SystemExitInCallback(TempDirMixin, unittest.TestCase):

@@ -991,18 +991,19 @@ view_read_only (void)
   set_global ("v", Py_None);
 }
 
-/* A view the script keeps must not reach nbdkit's buffer after the
- * callback: nbdkit reuses it for the next request.
+/* A view the script keeps, or a slice, cast or memoryview () of it, must
+ * not reach nbdkit's buffer after the callback: nbdkit reuses it for the
+ * next request.
  */
 static void
-view_release_makes_kept_view_unusable (void)
+check_kept_unusable (const char *keep)
 {
   char buf[9] = "abcdefgh";
   PyObject *view = pyp_view (buf, 8, PyBUF_WRITE), *r;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (view);
   set_global ("v", view);
-  CU_ASSERT_PTR_EQUAL (eval_owned ("keep(v) == 8"), Py_True);
+  CU_ASSERT_PTR_EQUAL (eval_owned (keep), Py_True);
   set_global ("v", Py_None);
   pyp_view_release (view); /* the end of the callback */
 
@@ -1018,6 +1019,20 @@ view_release_makes_kept_view_unusable (void)
   CU_ASSERT_STRING_EQUAL (buf, "abcdefgh");
   set_global ("kept", Py_None);
   CHECK_QUIET ();
+}
+
+static void
+view_release_makes_kept_view_unusable (void)
+{
+  check_kept_unusable ("keep(v) == 8");
+}
+
+static void
+view_release_makes_kept_slice_unusable (void)
+{
+  check_kept_unusable ("keep(v[2:6]) == 4");
+  check_kept_unusable ("keep(v.cast('c')) == 8");
+  check_kept_unusable ("keep(memoryview(v)[1:][:2]) == 2");
 }
 
 static void
@@ -1098,6 +1113,7 @@ add_convert_tests (void)
   ADD_TEST (s, view_writable);
   ADD_TEST (s, view_read_only);
   ADD_TEST (s, view_release_makes_kept_view_unusable);
+  ADD_TEST (s, view_release_makes_kept_slice_unusable);
   ADD_TEST (s, view_release_null);
   ADD_TEST (s, call_units);
   ADD_TEST (s, call_bad_string);
