@@ -81,7 +81,7 @@ def main() -> int:
     p.add_argument("-o", "--output", default=RESULTS)
     args = p.parse_args()
     os.makedirs(args.output, exist_ok=True)
-    load_before = os.getloadavg()
+    env = environment()  # at the start: it has the load average then
     iops: dict[tuple, list[float]] = {}
     busy: dict[tuple, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as work:
@@ -126,10 +126,10 @@ def main() -> int:
                              busy[(cores, n, t)]) for t in TARGETS},
                          "per-connection/default": ratio["default"],
                          "per-connection/python": ratio["python"]})
-    lines = [f"load average {load_before[0]:.1f} at the start, "
-             f"{load_after[0]:.1f} at the end; {args.repeats} repeats of "
-             f"{args.runtime} s; "
-             + ", ".join(f"{k} {v}" for k, v in environment().items()), "",
+    lines = [f"load average {env.pop('loadavg_start')[0]:.1f} at the "
+             f"start, {load_after[0]:.1f} at the end; {args.repeats} "
+             f"repeats of {args.runtime} s; "
+             + ", ".join(f"{k} {v}" for k, v in env.items()), "",
              "| cores | connections | per-connection | default | python "
              "| pc/default | pc/python | CPU used: pc, default, python |",
              "|---|---|---|---|---|---|---|---|"]
