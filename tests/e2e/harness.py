@@ -209,9 +209,15 @@ def _wait_gone(pid, timeout):
 
 def close_handle(h):
     """Close an nbd.NBD handle and its connection now, not whenever the
-    garbage collector gets to it (python3-libnbd 1.14 has no close())."""
+    garbage collector gets to it (python3-libnbd 1.14 has no close());
+    a closed handle is left as it is."""
     o = getattr(h, "_o", None)
-    if o is not None:
+    if o is None:
+        return
+    if hasattr(h, "close"):
+        # Its __del__ reads _o, which must stay.
+        h.close()
+    else:
         del h._o
         nbd.libnbdmod.close(o)
 

@@ -229,7 +229,10 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
 
     def run_canary(self, name, code, reads):
         """Serve a plugin with code inserted into pread and read from it
-        `reads` times; returns the sanitizers' reports."""
+        `reads` times; returns the sanitizers' reports: their log files,
+        and nbdkit's stderr, where UBSan's go beside ASan (gcc's libubsan
+        passes its log_path to __sanitizer_set_report_path, which
+        resolves to libasan's, loaded first)."""
         self.plugin_under_test = self.compile_plugin(
             name + ".so", canary(self.c_text, code))
         logs = os.path.join(self.build, name)
@@ -243,7 +246,7 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
                 except Exception:
                     break
             srv.stop()
-        return read_logs(logs + ".[0-9]*")
+        return read_logs(logs + ".[0-9]*") + srv.log
 
     def test_canary(self):
         """A heap overflow in the generated pread is caught, and so is a
