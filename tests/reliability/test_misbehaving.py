@@ -443,6 +443,7 @@ class Misbehaving(TempDirMixin):
         return case.want
 
     def run_cases(self):
+        """Every case on one server; returns nbdkit's stderr."""
         control = Control(os.path.join(self.tmpdir, "orders"))
         cases = [c for c in self.CASES if self.expected(c) != SKIP]
         self.assertTrue(cases)
@@ -455,6 +456,7 @@ class Misbehaving(TempDirMixin):
                     self.fail("nbdkit died (status %s) in case %s\n%s"
                               % (srv.proc.returncode, case, srv.log))
             self.assertEqual(client.check_data(), "ok")
+        return srv.log
 
     def run_case(self, srv, client, control, case):
         mark = len(srv.log)

@@ -218,8 +218,9 @@ class Sanitizers(test_misbehaving.Misbehaving, unittest.TestCase):
         runtime and the generated code instrumented."""
         logs = os.path.join(self.build, "e2e")
         self.env = self.sanitizer_env(logs)
-        self.run_cases()
-        reports = read_logs(logs + ".*")
+        stderr = self.run_cases()
+        # UBSan's reports go to nbdkit's stderr (see run_canary).
+        reports = read_logs(logs + ".*") + stderr
         self.assertEqual(sanitizer_errors(reports), [], reports[:20000])
         ours, leaks = runtime_leaks(reports, self.ours_dirs)
         self.assertEqual(ours, [], "leaks of the runtime:\n"
