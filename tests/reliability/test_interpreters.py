@@ -79,6 +79,18 @@ class SanitizersPerConnection(PerConnection, test_sanitizers.Sanitizers):
     def build_unit_program(cls, cflags, libs):
         pass
 
+    def test_string_canary(self):
+        """A str the generated pread makes and leaks is the plugin's:
+        the strings Python interns immortal and loses as an interpreter
+        ends (common.interned_by_python) are told apart from it."""
+        reports = self.run_canary(
+            "string", "  (void) PyUnicode_FromString (\"a leaked str\");\n",
+            3)
+        ours, _ = test_sanitizers.runtime_leaks(reports, self.ours_dirs)
+        self.assertEqual(len(ours), 1, reports[:5000])
+        self.assertIn("in 3 object(s)", ours[0])
+        self.assertIn("PyUnicode_New", ours[0])
+
 
 class ValgrindPerConnection(PerConnection, test_valgrind.Valgrind):
     pass
