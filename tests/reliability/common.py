@@ -27,7 +27,8 @@ __all__ = ["ENV", "GEN", "MiB", "Server", "ServerError", "TempDirMixin",
            "build_plugin", "close_handle", "example", "generate", "pattern",
            "run", "script", "nbd", "SLOW", "PYTHON", "CORPUS", "TOP", "HERE",
            "corpus", "errname", "outcome", "wait_for", "Control",
-           "buildconfig", "compile_c", "compile_plugin", "canary", "build_shim"]
+           "buildconfig", "compile_c", "compile_plugin", "canary",
+           "build_shim", "interned_by_python"]
 
 # make check-slow sets this: the long variants of the load tests.
 SLOW = os.environ.get("PYPLUGIN_SLOW", "") not in ("", "0")
@@ -108,6 +109,32 @@ def buildconfig():
     compiler and the flags plugins are built with."""
     from pyplugin_gen import buildconfig as config
     return config
+
+
+# CPython interns some strings immortal: the key PyDict_SetItemString
+# stores (Objects/dictobject.c) and the strings marked interned in what
+# PyMarshal_ReadObjectFromString reads (Python/marshal.c, r_object), such
+# as a script's names.  When an interpreter ends, _PyUnicode_ClearInterned
+# (Objects/unicodeobject.c, from Py_EndInterpreter) empties its dict of
+# interned strings; before Python 3.14 it makes the immortal ones mortal
+# again, to be freed, only in a Py_DEBUG build, so in a release build each
+# such string is left allocated with nothing pointing to it, whoever had
+# Python intern it.  Read in the source of CPython 3.13.5 (Debian's
+# python3.13); 3.14 frees them (no such leak on Debian unstable).
+IMMORTAL_INTERNING = ("PyDict_SetItemString",
+                      "PyMarshal_ReadObjectFromString")
+
+
+def interned_by_python(functions):
+    """The functions under which a leak whose allocation stack is
+    `functions` (innermost first, from malloc's caller; "?" where
+    unnamed) is Python's own, beyond those of Python's own work: for a
+    string (allocated by PyUnicode_New) that the target Python never
+    frees once interned immortal, IMMORTAL_INTERNING; else none."""
+    version = tuple(int(x) for x in buildconfig().PYTHON_VERSION.split("."))
+    if version < (3, 14) and functions[:1] == ["PyUnicode_New"]:
+        return IMMORTAL_INTERNING
+    return ()
 
 
 def compile_c(args, cwd=None):

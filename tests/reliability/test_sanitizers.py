@@ -16,8 +16,10 @@ leaked): the direct leaks allocated by the runtime or the generated code, or
 by a Python function they called themselves (a frame of theirs nearer
 the allocation than any Python interpreter frame, start-up or
 finalization), fail the test; the rest are Python's own (what it keeps
-until exit) and are only counted.  Canaries (plugins with a deliberate
-heap overflow, and a deliberate leak) show the set-up catches both.
+until exit, and the strings it interns immortal and loses when an
+interpreter ends: common.interned_by_python) and are only counted.
+Canaries (plugins with a deliberate heap overflow, and a deliberate
+leak) show the set-up catches both.
 """
 
 import glob
@@ -27,7 +29,8 @@ import subprocess
 import unittest
 
 from common import (GEN, TOP, Control, build_shim, buildconfig,
-                    canary, compile_c, compile_plugin, corpus, run)
+                    canary, compile_c, compile_plugin, corpus,
+                    interned_by_python, run)
 
 import test_misbehaving
 
@@ -76,9 +79,13 @@ def runtime_leaks(text, ours_dirs):
     for report in reports:
         if not report.startswith("Direct"):
             continue
-        for frame in re.findall(r"^\s+#\d+ 0x[0-9a-f]+ (.*)$", report,
-                                re.M):
-            if any(b in frame for b in PYTHON_BOUNDARIES):
+        frames = re.findall(r"^\s+#\d+ 0x[0-9a-f]+ (.*)$", report, re.M)
+        # (frames[0] is malloc, ASan's.)
+        boundaries = PYTHON_BOUNDARIES + interned_by_python(
+            [m.group(1) if m else "?"
+             for m in (re.match(r"in (\S+)", f) for f in frames[1:])])
+        for frame in frames:
+            if any(b in frame for b in boundaries):
                 break
             if any(d + os.sep in frame for d in ours_dirs):
                 ours.append(report)

@@ -9,9 +9,11 @@ blocks from valgrind) and the suppressions in valgrind-python.supp
 (Python's obmalloc, and Python's own start-up), no error and no definite
 leak may be attributable to the runtime or the generated code: one with
 a frame of the plugin nearer the fault than any Python interpreter
-frame, start-up or finalization.  The others are Python's and only
-counted.  A shim keeps nbdkit from unloading the plugin and libpython
-before the leak check, so that their functions can still be named.
+frame, start-up or finalization.  The others are Python's (with the
+strings it interns immortal and loses when an interpreter ends:
+common.interned_by_python) and only counted.  A shim keeps nbdkit from
+unloading the plugin and libpython before the leak check, so that their
+functions can still be named.
 
 Under PYPLUGIN_SLOW=1 a canary (a plugin leaking 64 bytes a read) shows
 the check catches a leak.
@@ -25,7 +27,7 @@ import xml.etree.ElementTree as ElementTree
 
 from common import (ENV, GEN, HERE, SLOW, Control, Server,
                     build_shim, canary, close_handle, compile_plugin,
-                    corpus, run)
+                    corpus, interned_by_python, run)
 
 import test_misbehaving
 
@@ -69,8 +71,12 @@ class Error:
     def ours(self, plugin):
         """Does a frame of the plugin come before any frame of Python's
         own work?"""
+        boundaries = PYTHON_BOUNDARIES
+        if self.kind.startswith("Leak_"):
+            # (frames[0] is malloc, valgrind's.)
+            boundaries += interned_by_python([f[0] for f in self.frames[1:]])
         for fn, obj, _, _ in self.frames:
-            if fn in PYTHON_BOUNDARIES:
+            if fn in boundaries:
                 return False
             if os.path.realpath(obj) == os.path.realpath(plugin):
                 return True
