@@ -7,7 +7,7 @@
 
 API_VERSION = 2
 
-kept = {}
+kept: dict[str, memoryview] = {}
 
 
 def open(readonly):
