@@ -63,6 +63,17 @@ class Refusal(TempDirMixin, unittest.TestCase):
         self.assertIn("error:", p.stderr)
 
 
+def script_importing(tmpdir, name, module):
+    """A copy of SCRIPT named name in tmpdir that also imports module."""
+    path = os.path.join(tmpdir, name)
+    with open(SCRIPT) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace("import nbdkit\n",
+                             "import nbdkit\nimport %s\n" % module))
+    return path
+
+
 @unittest.skipUnless(NEW_ENOUGH, SKIP_WHY)
 class PerConnection(TempDirMixin, unittest.TestCase):
     GENERATE = (SCRIPT,)
@@ -161,12 +172,7 @@ class PerConnection(TempDirMixin, unittest.TestCase):
         if subprocess.run([buildconfig.PYTHON, "-c", "import numpy"],
                           capture_output=True).returncode != 0:
             self.skipTest("numpy is not installed for the target Python")
-        path = os.path.join(self.tmpdir, "uses_numpy.py")
-        with open(SCRIPT) as f:
-            text = f.read()
-        with open(path, "w") as f:
-            f.write(text.replace("import nbdkit\n",
-                                 "import nbdkit\nimport numpy\n"))
+        path = script_importing(self.tmpdir, "uses_numpy.py", "numpy")
         plugin = build_plugin(path, self.tmpdir, *MODE)
         sock = os.path.join(self.tmpdir, "numpy.sock")
         p = subprocess.run(["nbdkit", "-f", "-U", sock, plugin],
@@ -204,12 +210,8 @@ class PerConnectionStandalone(TempDirMixin, unittest.TestCase):
                            "import _testsinglephase"],
                           capture_output=True).returncode != 0:
             self.skipTest("the target Python has no _testsinglephase")
-        path = os.path.join(self.tmpdir, "single.py")
-        with open(SCRIPT) as f:
-            text = f.read()
-        with open(path, "w") as f:
-            f.write(text.replace("import nbdkit\n",
-                                 "import nbdkit\nimport _testsinglephase\n"))
+        path = script_importing(self.tmpdir, "single.py",
+                                "_testsinglephase")
         out = os.path.join(self.tmpdir, "single.so")
         p = subprocess.run([GEN, *MODE, "--standalone", path, "-o", out],
                            capture_output=True, text=True, env=ENV)
